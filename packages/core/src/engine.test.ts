@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import {
+  encodeCredentialIdentity,
+  signCredential,
+  toBase64,
+  type ClaimedKeyPackage,
+  type DeliverFrame,
+} from "@momedo/protocol";
+import { Engine, systemEnv, type EngineEvent, type PendingCommit } from "./engine.js";
+import { DEFAULT_CIPHERSUITE } from "./mls.js";
+import { MemoryStore } from "./store.js";
+
+/** A delivery service in memory: orders commits per group and fans messages out to mailboxes. */
+class MemoryDeliveryService {
+  readonly keyPackages = new Map<string, string[]>();
+  readonly groups = new Map<string, { epoch: number; members: string[] }>();
+  readonly mailboxes = new Map<string, DeliverFrame[]>();
+  private seq = 0;
+
+  upload(address: string, kps: string[]) {
+    this.keyPackages.set(address, [...(this.keyPackages.get(address) ?? []), ...kps]);
+  }
+  claim(user: string, except?: string): ClaimedKeyPackage[] {
+    const out: ClaimedKeyPackage[] = [];
+    for (const [address, kps] of this.keyPackages) {
+      const [u, device] = address.split("/") as [string, string];
+      if (u !== user || address === except || kps.length === 0) continue;
+      out.push({ device, keyPackage: kps.shift()! });
+    }
+    return out;
+  }
+  commit(from: string, p: PendingCommit): "ok" | "epoch_conflict" {
+    const group = this.groups.get(p.group);
+    if ((group?.epoch ?? 0) !== p.epoch) return "epoch_conflict";
+    const old = group?.members ?? [from];
+    this.groups.set(p.group, { epoch: p.epoch + 1, members: p.members });
+    for (const m of old) if (m !== from) this.deliver(m, p.group, "commit", from, p.commit);
+    for (const m of p.members) if (!old.includes(m) && p.welcome) this.deliver(m, p.group, "welcome", from, p.welcome);
+    return "ok";
+  }
+  send(from: string, group: string, epoch: number, data: string): "ok" | "stale_epoch" {
+    const g = this.groups.get(group)!;
+    if (g.epoch !== epoch) return "stale_epoch";
+    for (const m of g.members) if (m !== from) this.deliver(m, group, "app", from, data);
+    return "ok";
+  }
+  take(address: string): DeliverFrame[] {
+    const frames = this.mailboxes.get(address) ?? [];
+    this.mailboxes.set(address, []);
+    return frames;
+  }
+  private deliver(to: string, group: string, kind: DeliverFrame["kind"], from: string, data: string) {
+    const box = this.mailboxes.get(to) ?? [];
+    box.push({ t: "msg", seq: ++this.seq, group, kind, from, data, at: Date.now() });
+    this.mailboxes.set(to, box);
+  }
+}
+
+const org = ed25519.keygen();
+
+async function enroll(ds: MemoryDeliveryService, user: string, device: string, orgSecret = org.secretKey) {
+  const store = new MemoryStore();
+  const keys = await Engine.newSignatureKeys(DEFAULT_CIPHERSUITE);
+  const credential = signCredential(orgSecret, user, device, keys.publicKey);
+  const engine = await Engine.enroll(store, systemEnv, keys, {
+    user,
+    device,
+    name: user,
+    organization: "Test",
+    credential: toBase64(encodeCredentialIdentity(credential)),
+    orgKey: toBase64(org.publicKey),
+    ciphersuite: DEFAULT_CIPHERSUITE,
+  });
+  const upload = await engine.keyPackagesToUpload(3);
+  ds.upload(engine.address, upload.keyPackages);
+  return { engine, store };
+}
+
+async function drain(ds: MemoryDeliveryService, engine: Engine): Promise<EngineEvent[]> {
+  const events: EngineEvent[] = [];
+  for (const frame of ds.take(engine.address)) events.push(...(await engine.receive(frame)));
+  return events;
+}
+
+async function sendText(ds: MemoryDeliveryService, from: Engine, peer: string, text: string) {
+  const group = from.directChat(peer);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await drain(ds, from);
+    if (!(await from.hasGroup(group))) {
+      const pending = await from.createDirectChat(peer, ds.claim(peer), ds.claim(from.user, from.address));
+      if (ds.commit(from.address, pending) !== "ok") {
+        from.commitRejected(group);
+        continue;
+      }
+      await from.commitAccepted(group);
+    }
+    const out = await from.encryptText(group, text);
+    if (ds.send(from.address, out.group, out.epoch, out.data) === "ok") return out.message;
+  }
+  throw new Error("send failed");
+}
+
+const texts = (events: EngineEvent[]) =>
+  events.flatMap((e) => (e.type === "message" ? [`${e.message.from}:${e.message.text}`] : []));
+
+describe("engine", () => {
+  it("delivers a 1:1 chat to every device of both people, end to end encrypted", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const bob1 = await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    const bob2 = await enroll(ds, "BBBBBBBB", "B2B2B2B2");
+
+    await sendText(ds, alice.engine, "BBBBBBBB", "Stunde 1 fällt aus");
+    expect(texts(await drain(ds, bob1.engine))).toEqual(["AAAAAAAA:Stunde 1 fällt aus"]);
+    expect(texts(await drain(ds, bob2.engine))).toEqual(["AAAAAAAA:Stunde 1 fällt aus"]);
+
+    await sendText(ds, bob1.engine, "AAAAAAAA", "Danke!");
+    expect(texts(await drain(ds, alice.engine))).toEqual(["BBBBBBBB:Danke!"]);
+    // Bob's other device sees his own message as outgoing.
+    const own = (await drain(ds, bob2.engine)).flatMap((e) => (e.type === "message" ? [e.message] : []));
+    expect(own.map((m) => [m.text, m.outgoing])).toEqual([["Danke!", true]]);
+    expect((await alice.engine.members(alice.engine.directChat("BBBBBBBB"))).sort()).toEqual(
+      ["AAAAAAAA/A1A1A1A1", "BBBBBBBB/B1B1B1B1", "BBBBBBBB/B2B2B2B2"],
+    );
+  });
+
+  it("settles a race when both people write first at the same moment", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const bob = await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    const group = alice.engine.directChat("BBBBBBBB");
+    const fromAlice = await alice.engine.createDirectChat("BBBBBBBB", ds.claim("BBBBBBBB"), []);
+    const fromBob = await bob.engine.createDirectChat("AAAAAAAA", ds.claim("AAAAAAAA"), []);
+    expect(ds.commit(alice.engine.address, fromAlice)).toBe("ok");
+    await alice.engine.commitAccepted(group);
+    expect(ds.commit(bob.engine.address, fromBob)).toBe("epoch_conflict");
+    bob.engine.commitRejected(group);
+
+    await sendText(ds, bob.engine, "AAAAAAAA", "hallo");
+    expect(texts(await drain(ds, alice.engine))).toEqual(["BBBBBBBB:hallo"]);
+    await sendText(ds, alice.engine, "BBBBBBBB", "hi");
+    expect(texts(await drain(ds, bob.engine))).toEqual(["AAAAAAAA:hi"]);
+  });
+
+  it("ignores a redelivered mailbox entry", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const bob = await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    await sendText(ds, alice.engine, "BBBBBBBB", "once");
+    const frames = ds.take(bob.engine.address);
+    const first: EngineEvent[] = [];
+    for (const f of frames) first.push(...(await bob.engine.receive(f)));
+    const again: EngineEvent[] = [];
+    for (const f of frames) again.push(...(await bob.engine.receive(f)));
+    expect(texts(first)).toEqual(["AAAAAAAA:once"]);
+    expect(again).toEqual([]);
+    expect(bob.store.messages).toHaveLength(1);
+  });
+
+  it("refuses a key package whose credential the organisation did not sign", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const rogueOrg = ed25519.keygen();
+    // Mallory's engine trusts the real org key, but her credential is signed by another key.
+    await expect(enroll(ds, "MMMMMMMM", "M1M1M1M1", rogueOrg.secretKey)).rejects.toThrow(/untrusted_credential/);
+    const store = new MemoryStore();
+    const keys = await Engine.newSignatureKeys(DEFAULT_CIPHERSUITE);
+    const forged = signCredential(rogueOrg.secretKey, "MMMMMMMM", "M1M1M1M1", keys.publicKey);
+    const mallory = await Engine.enroll(store, systemEnv, keys, {
+      user: "MMMMMMMM",
+      device: "M1M1M1M1",
+      name: "M",
+      organization: "Rogue",
+      credential: toBase64(encodeCredentialIdentity(forged)),
+      orgKey: toBase64(rogueOrg.publicKey),
+      ciphersuite: DEFAULT_CIPHERSUITE,
+    });
+    ds.upload(mallory.address, (await mallory.keyPackagesToUpload(1)).keyPackages);
+    await expect(alice.engine.createDirectChat("MMMMMMMM", ds.claim("MMMMMMMM"), [])).rejects.toThrow(
+      /untrusted_credential/,
+    );
+  });
+
+  it("refuses a key package offered for the wrong person", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    await enroll(ds, "CCCCCCCC", "C1C1C1C1");
+    const carols = ds.claim("CCCCCCCC");
+    await expect(alice.engine.createDirectChat("BBBBBBBB", carols, [])).rejects.toThrow(/untrusted_credential/);
+  });
+});

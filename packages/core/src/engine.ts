@@ -1,0 +1,361 @@
+// The client engine, sans-I/O: the shell pushes in what the server delivered and asks for the
+// frames to send; the engine never opens a socket, reads a clock or touches a database itself.
+import type { CiphersuiteImpl } from "ts-mls";
+import type { ClientConfig } from "ts-mls/clientConfig.js";
+import {
+  authChallengeText,
+  crockford,
+  directChatId,
+  fromBase64,
+  toBase64,
+  type ClaimedKeyPackage,
+  type DeliverFrame,
+  type EnrollResponse,
+} from "@momedo/protocol";
+import { decodeContent, encodeContent, MAX_TEXT_LENGTH } from "./content.js";
+import {
+  ciphersuite,
+  clientConfig,
+  commitAdd,
+  createGroupState,
+  decodeState,
+  encodeKeyPackageMessage,
+  encodeState,
+  encryptApplication,
+  groupEpoch,
+  groupMembers,
+  isActive,
+  joinFromWelcome,
+  MlsError,
+  newKeyPackage,
+  newSignatureKeys,
+  processIncoming,
+  readPeerKeyPackage,
+  sign,
+  welcomeRecipients,
+  type GroupState,
+  type OwnKeyPackage,
+  type SignatureKeys,
+} from "./mls.js";
+import type { ChatMessage, EngineChanges, EngineStore, StoredIdentity, StoredKeyPackage } from "./store.js";
+
+export interface EngineEnv {
+  now(): number;
+  randomBytes(length: number): Uint8Array;
+}
+
+export const systemEnv: EngineEnv = {
+  now: () => Date.now(),
+  randomBytes: (length) => globalThis.crypto.getRandomValues(new Uint8Array(length)),
+};
+
+export type EngineEvent =
+  | { type: "message"; message: ChatMessage; seq: number }
+  | { type: "joined"; chat: string; by: string; epoch: number }
+  | { type: "changed"; chat: string; epoch: number }
+  | { type: "removed"; chat: string }
+  | { type: "undecryptable"; chat: string; seq: number; reason: string };
+
+/** What the shell sends to create a group: one `group.commit` frame's fields. */
+export interface PendingCommit {
+  group: string;
+  epoch: number;
+  commit: string;
+  welcome?: string;
+  members: string[];
+}
+
+export interface OutgoingMessage {
+  group: string;
+  epoch: number;
+  data: string;
+  message: ChatMessage;
+}
+
+export class Engine {
+  private readonly pending = new Map<string, GroupState>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly store: EngineStore,
+    private readonly env: EngineEnv,
+    readonly identity: StoredIdentity,
+    private readonly impl: CiphersuiteImpl,
+    private readonly config: ClientConfig,
+  ) {}
+
+  /** Step one of enrollment: the device's signature key, created before the server knows it. */
+  static async newSignatureKeys(suiteName: string): Promise<SignatureKeys> {
+    return newSignatureKeys(await ciphersuite(suiteName));
+  }
+
+  /** Step two: store what the server answered to the enrollment. */
+  static async enroll(
+    store: EngineStore,
+    env: EngineEnv,
+    keys: SignatureKeys,
+    enrollment: EnrollResponse,
+  ): Promise<Engine> {
+    const identity: StoredIdentity = {
+      user: enrollment.user,
+      device: enrollment.device,
+      name: enrollment.name,
+      organization: enrollment.organization,
+      ciphersuite: enrollment.ciphersuite,
+      signaturePublicKey: keys.publicKey,
+      signKey: keys.signKey,
+      credentialIdentity: fromBase64(enrollment.credential),
+      orgKey: fromBase64(enrollment.orgKey),
+    };
+    const impl = await ciphersuite(identity.ciphersuite);
+    const config = clientConfig(identity.orgKey);
+    const valid = await config.authService.validateCredential(
+      { credentialType: "basic", identity: identity.credentialIdentity },
+      identity.signaturePublicKey,
+    );
+    if (!valid) throw new MlsError("untrusted_credential", "the server returned a credential the org key does not vouch for");
+    await store.apply({ identity });
+    return new Engine(store, env, identity, impl, config);
+  }
+
+  static async open(store: EngineStore, env: EngineEnv = systemEnv): Promise<Engine | undefined> {
+    const identity = await store.loadIdentity();
+    if (!identity) return undefined;
+    return new Engine(store, env, identity, await ciphersuite(identity.ciphersuite), clientConfig(identity.orgKey));
+  }
+
+  get user(): string {
+    return this.identity.user;
+  }
+
+  get device(): string {
+    return this.identity.device;
+  }
+
+  get address(): string {
+    return `${this.identity.user}/${this.identity.device}`;
+  }
+
+  async authSignature(nonce: string): Promise<string> {
+    return toBase64(await sign(this.impl, this.keys(), authChallengeText(nonce, this.user, this.device)));
+  }
+
+  /** KeyPackages to upload so the key server holds `target` one-time ones plus a last-resort one. */
+  async keyPackagesToUpload(target: number): Promise<{ keyPackages: string[]; lastResort?: string }> {
+    return this.serialized(async () => {
+      const missing = Math.max(0, target - (await this.store.countOneTimeKeyPackages()));
+      const added: StoredKeyPackage[] = [];
+      for (let i = 0; i < missing; i++) added.push(this.toStored(await this.newOwnKeyPackage(), false));
+      let lastResort: StoredKeyPackage | undefined;
+      if (!(await this.store.hasLastResortKeyPackage())) {
+        lastResort = this.toStored(await this.newOwnKeyPackage(), true);
+        added.push(lastResort);
+      }
+      await this.store.apply({ keyPackagesAdded: added });
+      return {
+        keyPackages: added.filter((k) => !k.lastResort).map((k) => toBase64(encodeKeyPackageMessage(k.publicPackage))),
+        ...(lastResort ? { lastResort: toBase64(encodeKeyPackageMessage(lastResort.publicPackage)) } : {}),
+      };
+    });
+  }
+
+  directChat(peer: string): string {
+    return directChatId(this.user, peer);
+  }
+
+  async hasGroup(group: string): Promise<boolean> {
+    return (await this.store.loadGroup(group)) !== undefined;
+  }
+
+  /**
+   * Creates the 1:1 group with `peer`: adds every device of the peer and this person's other
+   * devices. The result is held as pending until the server accepts or rejects the commit.
+   */
+  async createDirectChat(peer: string, peerDevices: ClaimedKeyPackage[], ownDevices: ClaimedKeyPackage[]): Promise<PendingCommit> {
+    return this.serialized(async () => {
+      const group = this.directChat(peer);
+      if (peerDevices.length === 0) throw new MlsError("no_key_package", `no device of ${peer}`);
+      const adds = [];
+      const members = [this.address];
+      for (const [expectedUser, claimed] of [
+        ...peerDevices.map((c) => [peer, c] as const),
+        ...ownDevices.map((c) => [this.user, c] as const),
+      ]) {
+        const { keyPackage, credential } = await readPeerKeyPackage(this.impl, this.identity.orgKey, fromBase64(claimed.keyPackage));
+        // The key server must not be able to slip someone else's device into the chat.
+        if (credential.user !== expectedUser || credential.device !== claimed.device) {
+          throw new MlsError("untrusted_credential", `key package of ${credential.user}/${credential.device} offered for ${expectedUser}/${claimed.device}`);
+        }
+        if (credential.device === this.device && credential.user === this.user) continue;
+        adds.push(keyPackage);
+        members.push(`${credential.user}/${credential.device}`);
+      }
+      const initial = await createGroupState(this.impl, this.config, group, await this.newOwnKeyPackage());
+      const { state, commit, welcome } = await commitAdd(this.impl, initial, adds);
+      this.pending.set(group, state);
+      return {
+        group,
+        epoch: 0,
+        commit: toBase64(commit),
+        ...(welcome ? { welcome: toBase64(welcome) } : {}),
+        members,
+      };
+    });
+  }
+
+  async commitAccepted(group: string): Promise<void> {
+    return this.serialized(async () => {
+      const state = this.pending.get(group);
+      if (!state) return;
+      this.pending.delete(group);
+      await this.store.apply({ groups: new Map([[group, encodeState(state)]]) });
+    });
+  }
+
+  commitRejected(group: string): void {
+    this.pending.delete(group);
+  }
+
+  /** Encrypts a text for a group; the state is saved before anything leaves, so no key is reused. */
+  async encryptText(group: string, text: string): Promise<OutgoingMessage> {
+    return this.serialized(async () => {
+      if (text.length > MAX_TEXT_LENGTH) throw new RangeError(`text longer than ${MAX_TEXT_LENGTH} characters`);
+      const state = await this.loadState(group);
+      if (!state || !isActive(state)) throw new MlsError("inactive", `not a member of ${group}`);
+      const now = this.env.now();
+      const id = crockford(this.env.randomBytes(10), 16);
+      const epoch = groupEpoch(state);
+      const encrypted = await encryptApplication(this.impl, state, encodeContent({ v: 1, id, type: "text", text, sentAt: now }));
+      const message: ChatMessage = {
+        id,
+        chat: group,
+        from: this.user,
+        fromDevice: this.device,
+        type: "text",
+        text,
+        sentAt: now,
+        receivedAt: now,
+        outgoing: true,
+      };
+      await this.store.apply({ groups: new Map([[group, encodeState(encrypted.state)]]), messages: [message] });
+      return { group, epoch, data: toBase64(encrypted.message), message };
+    });
+  }
+
+  /** Processes one mailbox entry, in order. Entries already processed are ignored. */
+  async receive(frame: DeliverFrame): Promise<EngineEvent[]> {
+    return this.serialized(async () => {
+      if (frame.seq <= (await this.store.cursor())) return [];
+      const changes: EngineChanges = { cursor: frame.seq };
+      let events: EngineEvent[];
+      try {
+        events = await this.process(frame, changes);
+      } catch (error) {
+        if (!(error instanceof MlsError)) throw error;
+        // A broken entry must not block the mailbox: report it and move on.
+        events = [{ type: "undecryptable", chat: frame.group, seq: frame.seq, reason: error.message }];
+        await this.store.apply({ cursor: frame.seq });
+        return events;
+      }
+      await this.store.apply(changes);
+      return events;
+    });
+  }
+
+  async members(group: string): Promise<string[]> {
+    const state = await this.loadState(group);
+    return state ? groupMembers(state).map((c) => `${c.user}/${c.device}`) : [];
+  }
+
+  async epoch(group: string): Promise<number | undefined> {
+    const state = await this.loadState(group);
+    return state ? groupEpoch(state) : undefined;
+  }
+
+  private async process(frame: DeliverFrame, changes: EngineChanges): Promise<EngineEvent[]> {
+    const bytes = fromBase64(frame.data);
+    if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes);
+    const state = await this.loadState(frame.group);
+    if (!state) throw new MlsError("undecryptable", `no state for ${frame.group}`);
+    const incoming = await processIncoming(this.impl, state, bytes);
+    changes.groups = new Map([[frame.group, encodeState(incoming.state)]]);
+    if (incoming.kind === "commit") {
+      if (incoming.removedSelf) return [{ type: "removed", chat: frame.group }];
+      return [{ type: "changed", chat: frame.group, epoch: groupEpoch(incoming.state) }];
+    }
+    const content = decodeContent(incoming.plaintext);
+    if (!content) throw new MlsError("malformed", "unreadable content");
+    if (await this.store.hasMessage(frame.group, content.id)) return [];
+    const message: ChatMessage = {
+      id: content.id,
+      chat: frame.group,
+      from: incoming.sender.user,
+      fromDevice: incoming.sender.device,
+      type: content.type,
+      text: content.text,
+      sentAt: content.sentAt,
+      receivedAt: this.env.now(),
+      outgoing: incoming.sender.user === this.user,
+    };
+    changes.messages = [message];
+    return [{ type: "message", message, seq: frame.seq }];
+  }
+
+  private async processWelcome(frame: DeliverFrame, bytes: Uint8Array, changes: EngineChanges): Promise<EngineEvent[]> {
+    let own: StoredKeyPackage | undefined;
+    for (const ref of welcomeRecipients(bytes)) {
+      own = await this.store.loadKeyPackage(ref);
+      if (own) break;
+    }
+    if (!own) throw new MlsError("no_key_package", "welcome for a key package this device does not hold");
+    let state: GroupState;
+    try {
+      state = await joinFromWelcome(this.impl, this.config, bytes, this.fromStored(own));
+    } catch (error) {
+      throw new MlsError("undecryptable", `welcome: ${String(error)}`);
+    }
+    const group = new TextDecoder().decode(state.groupContext.groupId);
+    if (group !== frame.group) throw new MlsError("malformed", `welcome for ${group} delivered as ${frame.group}`);
+    const existing = await this.loadState(group);
+    if (existing && groupEpoch(existing) >= groupEpoch(state)) return [];
+    changes.groups = new Map([[group, encodeState(state)]]);
+    if (!own.lastResort) changes.keyPackagesDeleted = [own.ref];
+    return [{ type: "joined", chat: group, by: frame.from.split("/")[0]!, epoch: groupEpoch(state) }];
+  }
+
+  private async loadState(group: string): Promise<GroupState | undefined> {
+    const bytes = await this.store.loadGroup(group);
+    return bytes ? decodeState(bytes, this.config) : undefined;
+  }
+
+  private keys(): SignatureKeys {
+    return { publicKey: this.identity.signaturePublicKey, signKey: this.identity.signKey };
+  }
+
+  private newOwnKeyPackage(): Promise<OwnKeyPackage> {
+    return newKeyPackage(this.impl, this.identity.credentialIdentity, this.keys());
+  }
+
+  private toStored(kp: OwnKeyPackage, lastResort: boolean): StoredKeyPackage {
+    return { ref: kp.ref, publicPackage: kp.publicPackage, ...kp.privatePackage, lastResort };
+  }
+
+  private fromStored(kp: StoredKeyPackage): OwnKeyPackage {
+    return {
+      ref: kp.ref,
+      publicPackage: kp.publicPackage,
+      privatePackage: {
+        initPrivateKey: kp.initPrivateKey,
+        hpkePrivateKey: kp.hpkePrivateKey,
+        signaturePrivateKey: kp.signaturePrivateKey,
+      },
+    };
+  }
+
+  /** One step at a time: MLS state changes must never interleave. */
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step, step);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,290 @@
+// momedo's small MLS interface. Everything that touches ts-mls lives in this file, so the
+// library (or its version) can change in one place.
+import {
+  createApplicationMessage,
+  createCommit,
+  createGroup,
+  decodeGroupState,
+  decodeMlsMessage,
+  defaultCapabilities,
+  defaultLifetime,
+  emptyPskIndex,
+  encodeGroupState,
+  encodeMlsMessage,
+  generateKeyPackageWithKey,
+  getCiphersuiteFromName,
+  getCiphersuiteImpl,
+  joinGroup,
+  processPrivateMessage,
+  type CiphersuiteImpl,
+  type CiphersuiteName,
+  type ClientState,
+  type KeyPackage,
+  type PrivateKeyPackage,
+  type Proposal,
+} from "ts-mls";
+import { defaultClientConfig, type ClientConfig } from "ts-mls/clientConfig.js";
+import { decodeKeyPackage, encodeKeyPackage, makeKeyPackageRef } from "ts-mls/keyPackage.js";
+import { unprotectPrivateMessage } from "ts-mls/messageProtection.js";
+import { decodeCredentialIdentity as decodeIdentity, verifyCredential, type DeviceCredential } from "@momedo/protocol";
+
+export const DEFAULT_CIPHERSUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
+export const SUPPORTED_CIPHERSUITES = [DEFAULT_CIPHERSUITE, "MLS_256_XWING_AES256GCM_SHA512_Ed25519"] as const;
+
+export type GroupState = ClientState;
+
+export class MlsError extends Error {
+  constructor(
+    readonly reason: "undecryptable" | "untrusted_credential" | "no_key_package" | "malformed" | "inactive",
+    detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = "MlsError";
+  }
+}
+
+const suites = new Map<string, Promise<CiphersuiteImpl>>();
+
+export function ciphersuite(name: string): Promise<CiphersuiteImpl> {
+  if (!(SUPPORTED_CIPHERSUITES as readonly string[]).includes(name)) {
+    throw new MlsError("malformed", `unsupported ciphersuite ${name}`);
+  }
+  let impl = suites.get(name);
+  if (!impl) {
+    impl = getCiphersuiteImpl(getCiphersuiteFromName(name as CiphersuiteName));
+    suites.set(name, impl);
+  }
+  return impl;
+}
+
+/** The client configuration with momedo's authentication service: only org-signed credentials. */
+export function clientConfig(orgPublicKey: Uint8Array): ClientConfig {
+  return {
+    ...defaultClientConfig,
+    authService: {
+      async validateCredential(credential, signaturePublicKey) {
+        if (credential.credentialType !== "basic") return false;
+        return verifyCredential(orgPublicKey, credential.identity, signaturePublicKey) !== undefined;
+      },
+    },
+  };
+}
+
+export interface SignatureKeys {
+  publicKey: Uint8Array;
+  signKey: Uint8Array;
+}
+
+export async function newSignatureKeys(impl: CiphersuiteImpl): Promise<SignatureKeys> {
+  return impl.signature.keygen();
+}
+
+export async function sign(impl: CiphersuiteImpl, keys: SignatureKeys, message: Uint8Array): Promise<Uint8Array> {
+  return impl.signature.sign(keys.signKey, message);
+}
+
+export interface OwnKeyPackage {
+  ref: string;
+  publicPackage: Uint8Array;
+  privatePackage: PrivateKeyPackage;
+}
+
+export async function newKeyPackage(
+  impl: CiphersuiteImpl,
+  identity: Uint8Array,
+  keys: SignatureKeys,
+): Promise<OwnKeyPackage> {
+  const { publicPackage, privatePackage } = await generateKeyPackageWithKey(
+    { credentialType: "basic", identity },
+    defaultCapabilities(),
+    defaultLifetime,
+    [],
+    keys,
+    impl,
+  );
+  const ref = hex(await makeKeyPackageRef(publicPackage, impl.hash));
+  return { ref, publicPackage: encodeKeyPackage(publicPackage), privatePackage };
+}
+
+export function encodeKeyPackageMessage(publicPackage: Uint8Array): Uint8Array {
+  const keyPackage = decodeKeyPackageBytes(publicPackage);
+  return encodeMlsMessage({ version: "mls10", wireformat: "mls_key_package", keyPackage });
+}
+
+function decodeKeyPackageBytes(bytes: Uint8Array): KeyPackage {
+  const decoded = decodeKeyPackage(bytes, 0);
+  if (!decoded) throw new MlsError("malformed", "key package");
+  return decoded[0];
+}
+
+export interface PeerKeyPackage {
+  keyPackage: KeyPackage;
+  credential: DeviceCredential;
+}
+
+/** Decodes a KeyPackage message from the key server and checks its signature and org credential. */
+export async function readPeerKeyPackage(
+  impl: CiphersuiteImpl,
+  orgPublicKey: Uint8Array,
+  message: Uint8Array,
+): Promise<PeerKeyPackage> {
+  const decoded = decodeMlsMessage(message, 0);
+  if (!decoded || decoded[0].wireformat !== "mls_key_package") throw new MlsError("malformed", "not a key package");
+  const keyPackage = decoded[0].keyPackage;
+  const leaf = keyPackage.leafNode;
+  if (leaf.credential.credentialType !== "basic") throw new MlsError("untrusted_credential", "not a basic credential");
+  const credential = verifyCredential(orgPublicKey, leaf.credential.identity, leaf.signaturePublicKey);
+  if (!credential) throw new MlsError("untrusted_credential", "credential not signed by the organisation");
+  return { keyPackage, credential };
+}
+
+export async function createGroupState(
+  impl: CiphersuiteImpl,
+  config: ClientConfig,
+  groupId: string,
+  own: OwnKeyPackage,
+): Promise<GroupState> {
+  const keyPackage = decodeKeyPackageBytes(own.publicPackage);
+  return createGroup(new TextEncoder().encode(groupId), keyPackage, own.privatePackage, [], impl, config);
+}
+
+export interface CommitOutput {
+  state: GroupState;
+  commit: Uint8Array;
+  welcome?: Uint8Array;
+}
+
+export async function commitAdd(impl: CiphersuiteImpl, state: GroupState, adds: KeyPackage[]): Promise<CommitOutput> {
+  const proposals: Proposal[] = adds.map((keyPackage) => ({ proposalType: "add", add: { keyPackage } }));
+  const result = await createCommit(
+    { state, cipherSuite: impl },
+    { extraProposals: proposals, ratchetTreeExtension: true },
+  );
+  const welcome = result.welcome
+    ? encodeMlsMessage({ version: "mls10", wireformat: "mls_welcome", welcome: result.welcome })
+    : undefined;
+  return { state: result.newState, commit: encodeMlsMessage(result.commit), ...(welcome ? { welcome } : {}) };
+}
+
+/** The KeyPackage refs a Welcome is addressed to. */
+export function welcomeRecipients(welcome: Uint8Array): string[] {
+  const decoded = decodeMlsMessage(welcome, 0);
+  if (!decoded || decoded[0].wireformat !== "mls_welcome") throw new MlsError("malformed", "not a welcome");
+  return decoded[0].welcome.secrets.map((s) => hex(s.newMember));
+}
+
+export async function joinFromWelcome(
+  impl: CiphersuiteImpl,
+  config: ClientConfig,
+  welcome: Uint8Array,
+  own: OwnKeyPackage,
+): Promise<GroupState> {
+  const decoded = decodeMlsMessage(welcome, 0);
+  if (!decoded || decoded[0].wireformat !== "mls_welcome") throw new MlsError("malformed", "not a welcome");
+  const keyPackage = decodeKeyPackageBytes(own.publicPackage);
+  return joinGroup(decoded[0].welcome, keyPackage, own.privatePackage, emptyPskIndex, impl, undefined, undefined, config);
+}
+
+export async function encryptApplication(
+  impl: CiphersuiteImpl,
+  state: GroupState,
+  plaintext: Uint8Array,
+): Promise<{ state: GroupState; message: Uint8Array }> {
+  const result = await createApplicationMessage(state, plaintext, impl);
+  const message = encodeMlsMessage({
+    version: "mls10",
+    wireformat: "mls_private_message",
+    privateMessage: result.privateMessage,
+  });
+  return { state: result.newState, message };
+}
+
+export type Incoming =
+  | { kind: "application"; state: GroupState; plaintext: Uint8Array; sender: DeviceCredential }
+  | { kind: "commit"; state: GroupState; removedSelf: boolean };
+
+/** Processes a handshake or application message of a group; throws MlsError if it cannot. */
+export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, bytes: Uint8Array): Promise<Incoming> {
+  const decoded = decodeMlsMessage(bytes, 0);
+  if (!decoded || decoded[0].wireformat !== "mls_private_message") throw new MlsError("malformed", "not a private message");
+  const message = decoded[0].privateMessage;
+  if (message.contentType === "application") {
+    // Decrypt directly (rather than processPrivateMessage) so the authenticated sender leaf is known.
+    if (message.epoch !== state.groupContext.epoch) throw new MlsError("undecryptable", `epoch ${message.epoch}`);
+    let result;
+    try {
+      result = await unprotectPrivateMessage(
+        state.keySchedule.senderDataSecret,
+        message,
+        state.secretTree,
+        state.ratchetTree,
+        state.groupContext,
+        state.clientConfig.keyRetentionConfig,
+        impl,
+      );
+    } catch (error) {
+      throw new MlsError("undecryptable", String(error));
+    }
+    const content = result.content.content;
+    if (content.contentType !== "application" || content.sender.senderType !== "member") {
+      throw new MlsError("malformed", "unexpected content");
+    }
+    const sender = memberCredential(state, content.sender.leafIndex);
+    return { kind: "application", state: { ...state, secretTree: result.tree }, plaintext: content.applicationData, sender };
+  }
+  let result;
+  try {
+    result = await processPrivateMessage(state, message, emptyPskIndex, impl);
+  } catch (error) {
+    throw new MlsError("undecryptable", String(error));
+  }
+  if (result.kind !== "newState") throw new MlsError("malformed", "expected a commit");
+  const removedSelf = result.newState.groupActiveState.kind !== "active";
+  return { kind: "commit", state: result.newState, removedSelf };
+}
+
+function memberCredential(state: GroupState, leafIndex: number): DeviceCredential {
+  const node = state.ratchetTree[leafIndex * 2];
+  if (node?.nodeType !== "leaf" || node.leaf.credential.credentialType !== "basic") {
+    throw new MlsError("malformed", `no member at leaf ${leafIndex}`);
+  }
+  // Credentials were verified by the authentication service when the leaf entered the tree.
+  const credential = decodeIdentity(node.leaf.credential.identity);
+  if (!credential) throw new MlsError("untrusted_credential", "unreadable member credential");
+  return credential;
+}
+
+export function groupMembers(state: GroupState): DeviceCredential[] {
+  const members: DeviceCredential[] = [];
+  for (const node of state.ratchetTree) {
+    if (node?.nodeType === "leaf" && node.leaf.credential.credentialType === "basic") {
+      const credential = decodeIdentity(node.leaf.credential.identity);
+      if (credential) members.push(credential);
+    }
+  }
+  return members;
+}
+
+export function groupEpoch(state: GroupState): number {
+  return Number(state.groupContext.epoch);
+}
+
+export function isActive(state: GroupState): boolean {
+  return state.groupActiveState.kind === "active";
+}
+
+export function encodeState(state: GroupState): Uint8Array {
+  return encodeGroupState(state);
+}
+
+export function decodeState(bytes: Uint8Array, config: ClientConfig): GroupState {
+  const decoded = decodeGroupState(bytes, 0);
+  if (!decoded) throw new MlsError("malformed", "group state");
+  return { ...decoded[0], clientConfig: config };
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}

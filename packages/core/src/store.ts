@@ -1,0 +1,98 @@
+// What the engine keeps between runs. Shells provide it (SQLite in Node, IndexedDB in browsers);
+// the engine hands over every change of one step as one batch, so a crash never half-applies.
+export interface StoredIdentity {
+  user: string;
+  device: string;
+  name: string;
+  organization: string;
+  ciphersuite: string;
+  signaturePublicKey: Uint8Array;
+  signKey: Uint8Array;
+  credentialIdentity: Uint8Array;
+  orgKey: Uint8Array;
+}
+
+export interface StoredKeyPackage {
+  ref: string;
+  publicPackage: Uint8Array;
+  initPrivateKey: Uint8Array;
+  hpkePrivateKey: Uint8Array;
+  signaturePrivateKey: Uint8Array;
+  lastResort: boolean;
+}
+
+export interface ChatMessage {
+  id: string;
+  chat: string;
+  from: string;
+  fromDevice: string;
+  type: "text";
+  text: string;
+  sentAt: number;
+  receivedAt: number;
+  outgoing: boolean;
+}
+
+export interface EngineChanges {
+  identity?: StoredIdentity;
+  /** Encoded MLS group state per group; null removes the group. */
+  groups?: Map<string, Uint8Array | null>;
+  keyPackagesAdded?: StoredKeyPackage[];
+  keyPackagesDeleted?: string[];
+  messages?: ChatMessage[];
+  /** Highest mailbox sequence number fully processed. */
+  cursor?: number;
+}
+
+export interface EngineStore {
+  loadIdentity(): Promise<StoredIdentity | undefined>;
+  loadGroup(group: string): Promise<Uint8Array | undefined>;
+  loadKeyPackage(ref: string): Promise<StoredKeyPackage | undefined>;
+  countOneTimeKeyPackages(): Promise<number>;
+  hasLastResortKeyPackage(): Promise<boolean>;
+  hasMessage(chat: string, id: string): Promise<boolean>;
+  cursor(): Promise<number>;
+  apply(changes: EngineChanges): Promise<void>;
+}
+
+/** An in-memory store for tests and for bots that keep nothing. */
+export class MemoryStore implements EngineStore {
+  identity: StoredIdentity | undefined;
+  readonly groups = new Map<string, Uint8Array>();
+  readonly keyPackages = new Map<string, StoredKeyPackage>();
+  readonly messages: ChatMessage[] = [];
+  private seq = 0;
+
+  async loadIdentity() {
+    return this.identity;
+  }
+  async loadGroup(group: string) {
+    return this.groups.get(group);
+  }
+  async loadKeyPackage(ref: string) {
+    return this.keyPackages.get(ref);
+  }
+  async countOneTimeKeyPackages() {
+    return [...this.keyPackages.values()].filter((k) => !k.lastResort).length;
+  }
+  async hasLastResortKeyPackage() {
+    return [...this.keyPackages.values()].some((k) => k.lastResort);
+  }
+  async hasMessage(chat: string, id: string) {
+    return this.messages.some((m) => m.chat === chat && m.id === id);
+  }
+  async cursor() {
+    return this.seq;
+  }
+  async apply(changes: EngineChanges) {
+    if (changes.identity) this.identity = changes.identity;
+    for (const [group, state] of changes.groups ?? []) {
+      if (state) this.groups.set(group, state);
+      else this.groups.delete(group);
+    }
+    for (const kp of changes.keyPackagesAdded ?? []) this.keyPackages.set(kp.ref, kp);
+    for (const ref of changes.keyPackagesDeleted ?? []) this.keyPackages.delete(ref);
+    this.messages.push(...(changes.messages ?? []));
+    if (changes.cursor !== undefined) this.seq = Math.max(this.seq, changes.cursor);
+  }
+}

@@ -1,0 +1,46 @@
+// Every error a person may see has a stable code and a sentence in German and English.
+export const ERRORS = {
+  bad_frame: ["Die Nachricht an den Server war fehlerhaft.", "The message to the server was malformed."],
+  frame_too_large: ["Die Nachricht ist zu groß.", "The message is too large."],
+  unknown_type: ["Unbekannter Nachrichtentyp.", "Unknown message type."],
+  not_authenticated: ["Bitte zuerst anmelden (Gerät nicht authentifiziert).", "Please sign in first (device not authenticated)."],
+  auth_failed: ["Anmeldung fehlgeschlagen: Gerät unbekannt, entfernt oder Signatur ungültig.", "Sign-in failed: device unknown, removed, or signature invalid."],
+  invite_invalid: ["Diese Einladung ist ungültig.", "This invite is not valid."],
+  invite_used: ["Diese Einladung wurde bereits verwendet.", "This invite has already been used."],
+  invite_expired: ["Diese Einladung ist abgelaufen. Bitte eine neue anfordern.", "This invite has expired. Please ask for a new one."],
+  unknown_user: ["Diese Person gibt es auf dem Server nicht.", "No such person on this server."],
+  no_key_packages: ["Für diese Person sind keine Schlüssel hinterlegt (kein Gerät angemeldet).", "No keys are available for this person (no device enrolled)."],
+  not_member: ["Dieses Gerät ist nicht Mitglied der Unterhaltung.", "This device is not a member of the conversation."],
+  epoch_conflict: ["Die Unterhaltung wurde inzwischen geändert; bitte erneut versuchen.", "The conversation changed meanwhile; please retry."],
+  stale_epoch: ["Die Unterhaltung ist weiter; erst die neuesten Änderungen abholen.", "The conversation has moved on; fetch the latest changes first."],
+  policy_denied: ["Diese Änderung der Mitglieder ist nicht erlaubt.", "This change of members is not allowed."],
+  unknown_device: ["Ein genanntes Gerät ist nicht angemeldet.", "A named device is not enrolled."],
+  key_package_invalid: ["Ein Schlüsselpaket ist ungültig.", "A key package is not valid."],
+  quota_exceeded: ["Zu viele Schlüsselpakete hochgeladen.", "Too many key packages uploaded."],
+  rate_limited: ["Zu viele Anfragen; bitte kurz warten.", "Too many requests; please wait a moment."],
+  internal: ["Interner Serverfehler.", "Internal server error."],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+export type Language = "de" | "en";
+
+export function errorMessage(code: ErrorCode, language: Language = "de"): string {
+  const [de, en] = ERRORS[code];
+  return language === "de" ? de : en;
+}
+
+/** An error with a stable code; `message` carries both languages so logs and people read it. */
+export class MomedoError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+  ) {
+    super(`${errorMessage(code, "de")} / ${errorMessage(code, "en")}${detail ? ` (${detail})` : ""}`);
+    this.name = "MomedoError";
+  }
+}

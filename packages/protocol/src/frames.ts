@@ -1,0 +1,199 @@
+// The wire format between devices and the server: one JSON object per WebSocket text frame.
+// Each frame is defined once here; its TypeScript type and its validator derive from it.
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { MomedoError } from "./errors.js";
+
+const ShortId = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}$" });
+const DeviceAddress = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}/[0-9A-HJKMNP-TV-Z]{8}$" });
+const Bytes = Type.String({ pattern: "^[A-Za-z0-9+/]*={0,2}$" });
+const GroupId = Type.String({ pattern: "^[0-9A-Za-z._-]{4,64}$" });
+const RequestId = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
+const Epoch = Type.Integer({ minimum: 0 });
+const Seq = Type.Integer({ minimum: 0 });
+
+export const MAILBOX_KINDS = ["welcome", "commit", "app"] as const;
+export type MailboxKind = (typeof MAILBOX_KINDS)[number];
+
+// --- device -> server -------------------------------------------------------------------
+export const AuthFrame = Type.Object(
+  { t: Type.Literal("auth"), user: ShortId, device: ShortId, sig: Bytes },
+  { additionalProperties: false },
+);
+export const AckFrame = Type.Object({ t: Type.Literal("ack"), seq: Seq }, { additionalProperties: false });
+export const KeysUploadFrame = Type.Object(
+  {
+    t: Type.Literal("keys.upload"),
+    id: RequestId,
+    keyPackages: Type.Array(Bytes, { maxItems: 100 }),
+    lastResort: Type.Optional(Bytes),
+  },
+  { additionalProperties: false },
+);
+export const KeysClaimFrame = Type.Object(
+  { t: Type.Literal("keys.claim"), id: RequestId, user: ShortId },
+  { additionalProperties: false },
+);
+export const GroupCommitFrame = Type.Object(
+  {
+    t: Type.Literal("group.commit"),
+    id: RequestId,
+    group: GroupId,
+    epoch: Epoch,
+    commit: Bytes,
+    welcome: Type.Optional(Bytes),
+    members: Type.Array(DeviceAddress, { minItems: 1, maxItems: 10000 }),
+  },
+  { additionalProperties: false },
+);
+export const GroupSendFrame = Type.Object(
+  { t: Type.Literal("group.send"), id: RequestId, group: GroupId, epoch: Epoch, data: Bytes },
+  { additionalProperties: false },
+);
+export const PingFrame = Type.Object({ t: Type.Literal("ping"), id: RequestId }, { additionalProperties: false });
+
+export type AuthFrame = Static<typeof AuthFrame>;
+export type AckFrame = Static<typeof AckFrame>;
+export type KeysUploadFrame = Static<typeof KeysUploadFrame>;
+export type KeysClaimFrame = Static<typeof KeysClaimFrame>;
+export type GroupCommitFrame = Static<typeof GroupCommitFrame>;
+export type GroupSendFrame = Static<typeof GroupSendFrame>;
+export type PingFrame = Static<typeof PingFrame>;
+export type ClientFrame =
+  | AuthFrame
+  | AckFrame
+  | KeysUploadFrame
+  | KeysClaimFrame
+  | GroupCommitFrame
+  | GroupSendFrame
+  | PingFrame;
+export type RequestFrame = Exclude<ClientFrame, AuthFrame | AckFrame>;
+
+const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
+  auth: AuthFrame,
+  ack: AckFrame,
+  "keys.upload": KeysUploadFrame,
+  "keys.claim": KeysClaimFrame,
+  "group.commit": GroupCommitFrame,
+  "group.send": GroupSendFrame,
+  ping: PingFrame,
+};
+
+// --- server -> device -------------------------------------------------------------------
+export const ChallengeFrame = Type.Object({ t: Type.Literal("challenge"), nonce: Bytes, server: Type.String() });
+export const ReadyFrame = Type.Object({ t: Type.Literal("ready"), user: ShortId, device: ShortId });
+export const DeliverFrame = Type.Object({
+  t: Type.Literal("msg"),
+  seq: Seq,
+  group: GroupId,
+  kind: Type.Union(MAILBOX_KINDS.map((k) => Type.Literal(k))),
+  from: DeviceAddress,
+  data: Bytes,
+  at: Type.Integer(),
+});
+export const OkFrame = Type.Object({ t: Type.Literal("ok"), id: RequestId, result: Type.Unknown() });
+export const ErrFrame = Type.Object({
+  t: Type.Literal("err"),
+  id: Type.Optional(RequestId),
+  code: Type.String(),
+  message: Type.String(),
+  detail: Type.Optional(Type.Unknown()),
+});
+
+export type ChallengeFrame = Static<typeof ChallengeFrame>;
+export type ReadyFrame = Static<typeof ReadyFrame>;
+export type DeliverFrame = Static<typeof DeliverFrame>;
+export type OkFrame = Static<typeof OkFrame>;
+export type ErrFrame = Static<typeof ErrFrame>;
+export type ServerFrame = ChallengeFrame | ReadyFrame | DeliverFrame | OkFrame | ErrFrame;
+
+const SERVER_FRAMES: Record<ServerFrame["t"], TSchema> = {
+  challenge: ChallengeFrame,
+  ready: ReadyFrame,
+  msg: DeliverFrame,
+  ok: OkFrame,
+  err: ErrFrame,
+};
+
+// --- results of requests ----------------------------------------------------------------
+export interface ClaimedKeyPackage {
+  device: string;
+  keyPackage: string;
+}
+export interface KeysClaimResult {
+  user: string;
+  devices: ClaimedKeyPackage[];
+}
+export interface GroupCommitResult {
+  epoch: number;
+}
+export interface GroupSendResult {
+  delivered: number;
+}
+export interface CommitRejection {
+  epoch: number;
+}
+
+function decodeFrame<F extends { t: string }>(text: string, schemas: Record<string, TSchema>): F {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new MomedoError("bad_frame", "not JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new MomedoError("bad_frame", "not an object");
+  }
+  const type = (value as { t?: unknown }).t;
+  if (typeof type !== "string") throw new MomedoError("bad_frame", "missing t");
+  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (!schema) throw new MomedoError("unknown_type", type.slice(0, 40));
+  if (!Value.Check(schema, value)) {
+    const first = Value.Errors(schema, value).First();
+    throw new MomedoError("bad_frame", first ? `${first.path || "/"}: ${first.message}` : type);
+  }
+  return value as F;
+}
+
+/** Parses and validates a frame sent by a device. Throws MomedoError with code bad_frame/unknown_type. */
+export function decodeClientFrame(text: string): ClientFrame {
+  return decodeFrame<ClientFrame>(text, CLIENT_FRAMES);
+}
+
+/** Parses and validates a frame sent by the server. */
+export function decodeServerFrame(text: string): ServerFrame {
+  return decodeFrame<ServerFrame>(text, SERVER_FRAMES);
+}
+
+export function encodeFrame(frame: ClientFrame | ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+// --- HTTP -------------------------------------------------------------------------------
+export const EnrollRequest = Type.Object(
+  { code: Type.String({ minLength: 1, maxLength: 64 }), signaturePublicKey: Bytes },
+  { additionalProperties: false },
+);
+export type EnrollRequest = Static<typeof EnrollRequest>;
+export interface EnrollResponse {
+  user: string;
+  device: string;
+  name: string;
+  credential: string;
+  orgKey: string;
+  organization: string;
+  ciphersuite: string;
+}
+
+export function decodeEnrollRequest(value: unknown): EnrollRequest {
+  if (!Value.Check(EnrollRequest, value)) {
+    const first = Value.Errors(EnrollRequest, value).First();
+    throw new MomedoError("bad_frame", first ? `${first.path || "/"}: ${first.message}` : "enroll");
+  }
+  return value;
+}
+
+/** The text a device signs to prove it holds its key: binds the server's nonce and the device. */
+export function authChallengeText(nonce: string, user: string, device: string): Uint8Array {
+  return new TextEncoder().encode(`momedo-auth-v1\n${nonce}\n${user}/${device}`);
+}

@@ -72,7 +72,7 @@ async function enroll(ds: MemoryDeliveryService, user: string, device: string, o
     orgKey: toBase64(org.publicKey),
     ciphersuite: DEFAULT_CIPHERSUITE,
   });
-  const upload = await engine.keyPackagesToUpload(3);
+  const upload = await engine.createKeyPackages(3);
   ds.upload(engine.address, upload.keyPackages);
   return { engine, store };
 }
@@ -176,7 +176,7 @@ describe("engine", () => {
       orgKey: toBase64(rogueOrg.publicKey),
       ciphersuite: DEFAULT_CIPHERSUITE,
     });
-    ds.upload(mallory.address, (await mallory.keyPackagesToUpload(1)).keyPackages);
+    ds.upload(mallory.address, (await mallory.createKeyPackages(1)).keyPackages);
     await expect(alice.engine.createDirectChat("MMMMMMMM", ds.claim("MMMMMMMM"), [])).rejects.toThrow(
       /untrusted_credential/,
     );

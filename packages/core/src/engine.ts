@@ -140,12 +140,11 @@ export class Engine {
     return toBase64(await sign(this.impl, this.keys(), authChallengeText(nonce, this.user, this.device)));
   }
 
-  /** KeyPackages to upload so the key server holds `target` one-time ones plus a last-resort one. */
-  async keyPackagesToUpload(target: number): Promise<{ keyPackages: string[]; lastResort?: string }> {
+  /** New one-time KeyPackages to upload, plus a last-resort one if this device has none yet. */
+  async createKeyPackages(count: number): Promise<{ keyPackages: string[]; lastResort?: string }> {
     return this.serialized(async () => {
-      const missing = Math.max(0, target - (await this.store.countOneTimeKeyPackages()));
       const added: StoredKeyPackage[] = [];
-      for (let i = 0; i < missing; i++) added.push(this.toStored(await this.newOwnKeyPackage(), false));
+      for (let i = 0; i < count; i++) added.push(this.toStored(await this.newOwnKeyPackage(), false));
       let lastResort: StoredKeyPackage | undefined;
       if (!(await this.store.hasLastResortKeyPackage())) {
         lastResort = this.toStored(await this.newOwnKeyPackage(), true);
@@ -217,13 +216,14 @@ export class Engine {
   }
 
   /** Encrypts a text for a group; the state is saved before anything leaves, so no key is reused. */
-  async encryptText(group: string, text: string): Promise<OutgoingMessage> {
+  async encryptText(group: string, text: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
     return this.serialized(async () => {
       if (text.length > MAX_TEXT_LENGTH) throw new RangeError(`text longer than ${MAX_TEXT_LENGTH} characters`);
       const state = await this.loadState(group);
       if (!state || !isActive(state)) throw new MlsError("inactive", `not a member of ${group}`);
-      const now = this.env.now();
-      const id = crockford(this.env.randomBytes(10), 16);
+      // A retry after a rejection keeps the message's identity, so receivers and the local history see it once.
+      const now = retryOf?.sentAt ?? this.env.now();
+      const id = retryOf?.id ?? crockford(this.env.randomBytes(10), 16);
       const epoch = groupEpoch(state);
       const encrypted = await encryptApplication(this.impl, state, encodeContent({ v: 1, id, type: "text", text, sentAt: now }));
       const message: ChatMessage = {

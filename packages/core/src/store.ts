@@ -48,7 +48,6 @@ export interface EngineStore {
   loadIdentity(): Promise<StoredIdentity | undefined>;
   loadGroup(group: string): Promise<Uint8Array | undefined>;
   loadKeyPackage(ref: string): Promise<StoredKeyPackage | undefined>;
-  countOneTimeKeyPackages(): Promise<number>;
   hasLastResortKeyPackage(): Promise<boolean>;
   hasMessage(chat: string, id: string): Promise<boolean>;
   cursor(): Promise<number>;
@@ -71,9 +70,6 @@ export class MemoryStore implements EngineStore {
   }
   async loadKeyPackage(ref: string) {
     return this.keyPackages.get(ref);
-  }
-  async countOneTimeKeyPackages() {
-    return [...this.keyPackages.values()].filter((k) => !k.lastResort).length;
   }
   async hasLastResortKeyPackage() {
     return [...this.keyPackages.values()].some((k) => k.lastResort);

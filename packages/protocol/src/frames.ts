@@ -91,6 +91,8 @@ export const DeliverFrame = Type.Object({
   data: Bytes,
   at: Type.Integer(),
 });
+/** Sent when the device has been given every entry its mailbox held. */
+export const SyncedFrame = Type.Object({ t: Type.Literal("synced") });
 export const OkFrame = Type.Object({ t: Type.Literal("ok"), id: RequestId, result: Type.Unknown() });
 export const ErrFrame = Type.Object({
   t: Type.Literal("err"),
@@ -105,12 +107,14 @@ export type ReadyFrame = Static<typeof ReadyFrame>;
 export type DeliverFrame = Static<typeof DeliverFrame>;
 export type OkFrame = Static<typeof OkFrame>;
 export type ErrFrame = Static<typeof ErrFrame>;
-export type ServerFrame = ChallengeFrame | ReadyFrame | DeliverFrame | OkFrame | ErrFrame;
+export type SyncedFrame = Static<typeof SyncedFrame>;
+export type ServerFrame = ChallengeFrame | ReadyFrame | DeliverFrame | SyncedFrame | OkFrame | ErrFrame;
 
 const SERVER_FRAMES: Record<ServerFrame["t"], TSchema> = {
   challenge: ChallengeFrame,
   ready: ReadyFrame,
   msg: DeliverFrame,
+  synced: SyncedFrame,
   ok: OkFrame,
   err: ErrFrame,
 };

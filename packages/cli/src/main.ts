@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// momedo: the command-line client. Every command first catches up with the mailbox, so it
+// always acts on the current state of each conversation.
+import { Command } from "commander";
+import { resolve } from "node:path";
+import { errorMessage, isErrorCode, MomedoError } from "@momedo/protocol";
+import { enrollProfile, openProfile, ProfileError, type Profile } from "@momedo/client";
+import type { ChatMessage, EngineEvent } from "@momedo/core";
+
+interface GlobalOptions {
+  profile?: string;
+  json?: boolean;
+}
+
+const program = new Command("momedo")
+  .description("momedo – Ende-zu-Ende-verschlüsselter Messenger / end-to-end encrypted messenger")
+  .option("--profile <dir>", "Profilverzeichnis / profile directory (env MOMEDO_PROFILE)", process.env.MOMEDO_PROFILE ?? "./.momedo")
+  .option("--json", "eine JSON-Zeile je Ergebnis / one JSON object per line")
+  .showHelpAfterError();
+
+function globals(command: Command): Required<GlobalOptions> {
+  const options = command.optsWithGlobals() as GlobalOptions;
+  return { profile: resolve(options.profile ?? "./.momedo"), json: options.json === true };
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  console.log(json ? JSON.stringify(value) : text);
+}
+
+function messageLine(m: ChatMessage) {
+  return { id: m.id, chat: m.chat, from: m.from, device: m.fromDevice, type: m.type, text: m.text, sentAt: new Date(m.sentAt).toISOString(), outgoing: m.outgoing };
+}
+
+function describeEvent(event: EngineEvent): string | undefined {
+  if (event.type === "undecryptable") return `Nachricht ${event.seq} in ${event.chat} nicht lesbar / not readable: ${event.reason}`;
+  return undefined;
+}
+
+/** Opens the profile, connects, and catches up with the mailbox before the command acts. */
+async function withProfile<T>(command: Command, act: (profile: Profile, json: boolean) => Promise<T>): Promise<T> {
+  const { profile: dir, json } = globals(command);
+  const profile = await openProfile(dir);
+  profile.messenger.onEvent((event) => {
+    const text = describeEvent(event);
+    if (text) console.error(text);
+  });
+  try {
+    await profile.messenger.connect();
+    await profile.messenger.replenishKeyPackages();
+    return await act(profile, json);
+  } finally {
+    await profile.close();
+  }
+}
+
+program
+  .command("enroll <invite>")
+  .description("dieses Gerät mit einer Einladung anmelden / enroll this device with an invite")
+  .action(async (invite: string, _options: unknown, command: Command) => {
+    const { profile: dir, json } = globals(command);
+    const profile = await enrollProfile(dir, invite);
+    const result = { id: profile.engine.user, device: profile.engine.device };
+    await profile.close();
+    print(json, result, `Angemeldet / enrolled: ${result.id} (Gerät / device ${result.device}) – ${profile.engine.identity.name}`);
+  });
+
+program
+  .command("whoami")
+  .description("eigene ID und Gerät / own ID and device")
+  .action(async (_options: unknown, command: Command) => {
+    const { profile: dir, json } = globals(command);
+    const profile = await openProfile(dir);
+    const i = profile.engine.identity;
+    const result = { id: i.user, device: i.device, name: i.name, server: profile.server.url, organization: i.organization };
+    await profile.close();
+    print(json, result, `${result.name}: ${result.id} (Gerät / device ${result.device}) @ ${result.server}`);
+  });
+
+program
+  .command("send <to> <text>")
+  .description("Text an eine Person (ID) oder Unterhaltung senden / send a text to a person (ID) or chat")
+  .action(async (to: string, text: string, _options: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const message = await profile.messenger.sendText(to, text);
+      print(json, { id: message.id, chat: message.chat }, `gesendet / sent: ${message.id}`);
+    });
+  });
+
+program
+  .command("receive")
+  .description("empfangene Nachrichten ausgeben / print received messages")
+  .option("--wait <seconds>", "bis zu so lange auf Nachrichten warten / wait up to this long for messages", "0")
+  .action(async (options: { wait: string }, command: Command) => {
+    const waitSeconds = Number(options.wait);
+    if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > 86400) {
+      throw new RangeError(`--wait ${options.wait}: Sekunden von 0 bis 86400 / seconds from 0 to 86400`);
+    }
+    await withProfile(command, async (profile, json) => {
+      let printed = 0;
+      const flush = () => {
+        for (const m of profile.store.takeUnshown()) {
+          printed++;
+          const line = messageLine(m);
+          print(json, line, `[${line.sentAt}] ${m.from}${m.outgoing ? " (ich/me)" : ""}: ${m.text}`);
+        }
+      };
+      flush();
+      if (waitSeconds > 0 && printed === 0) {
+        // Return early once something arrived and nothing more came for a moment.
+        await new Promise<void>((done) => {
+          const deadline = setTimeout(done, waitSeconds * 1000);
+          let quiet: NodeJS.Timeout | undefined;
+          profile.messenger.onEvent((event) => {
+            if (event.type !== "message") return;
+            clearTimeout(quiet);
+            quiet = setTimeout(() => {
+              clearTimeout(deadline);
+              done();
+            }, 500);
+          });
+        });
+        flush();
+      }
+      if (json) console.log(JSON.stringify({ received: printed }));
+    });
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const json = process.argv.includes("--json");
+  let code = "error";
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof MomedoError && isErrorCode(error.code)) {
+    code = error.code;
+    message = `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}${error.detail ? ` (${error.detail})` : ""}`;
+  } else if (error instanceof ProfileError || error instanceof RangeError) {
+    code = "usage";
+  }
+  if (json) console.log(JSON.stringify({ error: { code, message } }));
+  else console.error(`Fehler / error: ${message}`);
+  process.exit(1);
+});

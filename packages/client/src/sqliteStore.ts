@@ -1,0 +1,188 @@
+// The engine's store in a SQLite file of the profile directory. Secrets and message texts are
+// encrypted at rest with the profile key (XChaCha20-Poly1305); the row's name is the AAD, so
+// an encrypted value cannot be moved to another row.
+import Database from "better-sqlite3";
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { randomBytes } from "node:crypto";
+import type { ChatMessage, EngineChanges, EngineStore, StoredIdentity, StoredKeyPackage } from "@momedo/core";
+import { fromBase64, toBase64 } from "@momedo/protocol";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS key_packages (ref TEXT PRIMARY KEY, last_resort INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  chat TEXT NOT NULL, id TEXT NOT NULL, sender TEXT NOT NULL, sender_device TEXT NOT NULL,
+  type TEXT NOT NULL, body BLOB NOT NULL, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
+  outgoing INTEGER NOT NULL, shown INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (chat, id)
+);
+CREATE INDEX IF NOT EXISTS messages_unshown ON messages(shown, received_at);
+`;
+
+export class SqliteStore implements EngineStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string, private readonly key: Uint8Array) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async loadIdentity(): Promise<StoredIdentity | undefined> {
+    const row = this.db.prepare("SELECT value FROM kv WHERE key = 'identity'").get() as { value: Buffer } | undefined;
+    if (!row) return undefined;
+    const v = JSON.parse(new TextDecoder().decode(this.open("identity", row.value))) as Record<string, string>;
+    return {
+      user: v.user!,
+      device: v.device!,
+      name: v.name!,
+      organization: v.organization!,
+      ciphersuite: v.ciphersuite!,
+      signaturePublicKey: fromBase64(v.signaturePublicKey!),
+      signKey: fromBase64(v.signKey!),
+      credentialIdentity: fromBase64(v.credentialIdentity!),
+      orgKey: fromBase64(v.orgKey!),
+    };
+  }
+
+  async loadGroup(group: string): Promise<Uint8Array | undefined> {
+    const row = this.db.prepare("SELECT state FROM groups WHERE id = ?").get(group) as { state: Buffer } | undefined;
+    return row ? this.open(`group:${group}`, row.state) : undefined;
+  }
+
+  async loadKeyPackage(ref: string): Promise<StoredKeyPackage | undefined> {
+    const row = this.db.prepare("SELECT data FROM key_packages WHERE ref = ?").get(ref) as { data: Buffer } | undefined;
+    if (!row) return undefined;
+    const v = JSON.parse(new TextDecoder().decode(this.open(`kp:${ref}`, row.data))) as Record<string, string | boolean>;
+    return {
+      ref,
+      publicPackage: fromBase64(v.publicPackage as string),
+      initPrivateKey: fromBase64(v.initPrivateKey as string),
+      hpkePrivateKey: fromBase64(v.hpkePrivateKey as string),
+      signaturePrivateKey: fromBase64(v.signaturePrivateKey as string),
+      lastResort: v.lastResort === true,
+    };
+  }
+
+  async hasLastResortKeyPackage(): Promise<boolean> {
+    return this.db.prepare("SELECT 1 FROM key_packages WHERE last_resort = 1").get() !== undefined;
+  }
+
+  async hasMessage(chat: string, id: string): Promise<boolean> {
+    return this.db.prepare("SELECT 1 FROM messages WHERE chat = ? AND id = ?").get(chat, id) !== undefined;
+  }
+
+  async cursor(): Promise<number> {
+    const row = this.db.prepare("SELECT value FROM kv WHERE key = 'cursor'").get() as { value: Buffer } | undefined;
+    return row ? Number(row.value.toString("utf8")) : 0;
+  }
+
+  async apply(changes: EngineChanges): Promise<void> {
+    this.db.transaction(() => {
+      if (changes.identity) {
+        const i = changes.identity;
+        const plain = JSON.stringify({
+          ...i,
+          signaturePublicKey: toBase64(i.signaturePublicKey),
+          signKey: toBase64(i.signKey),
+          credentialIdentity: toBase64(i.credentialIdentity),
+          orgKey: toBase64(i.orgKey),
+        });
+        this.put("identity", this.seal("identity", new TextEncoder().encode(plain)));
+        this.put("device", Buffer.from(i.device));
+      }
+      for (const [group, state] of changes.groups ?? []) {
+        if (state) {
+          this.db
+            .prepare("INSERT INTO groups (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state")
+            .run(group, this.seal(`group:${group}`, state));
+        } else this.db.prepare("DELETE FROM groups WHERE id = ?").run(group);
+      }
+      for (const kp of changes.keyPackagesAdded ?? []) {
+        const plain = JSON.stringify({
+          publicPackage: toBase64(kp.publicPackage),
+          initPrivateKey: toBase64(kp.initPrivateKey),
+          hpkePrivateKey: toBase64(kp.hpkePrivateKey),
+          signaturePrivateKey: toBase64(kp.signaturePrivateKey),
+          lastResort: kp.lastResort,
+        });
+        this.db
+          .prepare("INSERT INTO key_packages (ref, last_resort, data) VALUES (?, ?, ?)")
+          .run(kp.ref, kp.lastResort ? 1 : 0, this.seal(`kp:${kp.ref}`, new TextEncoder().encode(plain)));
+      }
+      for (const ref of changes.keyPackagesDeleted ?? []) this.db.prepare("DELETE FROM key_packages WHERE ref = ?").run(ref);
+      const ownDevice = (this.db.prepare("SELECT value FROM kv WHERE key = 'device'").get() as { value: Buffer } | undefined)?.value.toString();
+      for (const m of changes.messages ?? []) {
+        this.db
+          .prepare(
+            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          )
+          .run(
+            m.chat,
+            m.id,
+            m.from,
+            m.fromDevice,
+            m.type,
+            this.seal(`msg:${m.chat}:${m.id}`, new TextEncoder().encode(m.text)),
+            m.sentAt,
+            m.receivedAt,
+            m.outgoing ? 1 : 0,
+            // What this device sent itself is already on screen; everything else waits to be shown.
+            m.fromDevice === ownDevice ? 1 : 0,
+          );
+      }
+      if (changes.cursor !== undefined) {
+        this.db
+          .prepare("INSERT INTO kv (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))")
+          .run(Buffer.from(String(changes.cursor)));
+      }
+    })();
+  }
+
+  /** Messages received but not yet shown to the person, oldest first; marks them shown. */
+  takeUnshown(): ChatMessage[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT rowid, * FROM messages WHERE shown = 0 ORDER BY received_at, rowid")
+        .all() as Record<string, unknown>[];
+      this.db.prepare("UPDATE messages SET shown = 1 WHERE shown = 0").run();
+      return rows.map((r) => this.toMessage(r));
+    })();
+  }
+
+  private toMessage(r: Record<string, unknown>): ChatMessage {
+    return {
+      id: r.id as string,
+      chat: r.chat as string,
+      from: r.sender as string,
+      fromDevice: r.sender_device as string,
+      type: "text",
+      text: new TextDecoder().decode(this.open(`msg:${r.chat}:${r.id}`, r.body as Buffer)),
+      sentAt: r.sent_at as number,
+      receivedAt: r.received_at as number,
+      outgoing: r.outgoing === 1,
+    };
+  }
+
+  private put(key: string, value: Uint8Array): void {
+    this.db.prepare("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  private seal(name: string, plain: Uint8Array): Buffer {
+    const nonce = randomBytes(24);
+    const sealed = xchacha20poly1305(this.key, nonce, new TextEncoder().encode(name)).encrypt(plain);
+    return Buffer.concat([nonce, sealed]);
+  }
+
+  private open(name: string, sealed: Buffer): Uint8Array {
+    const bytes = new Uint8Array(sealed);
+    return xchacha20poly1305(this.key, bytes.subarray(0, 24), new TextEncoder().encode(name)).decrypt(bytes.subarray(24));
+  }
+}

@@ -1,0 +1,88 @@
+// The few HTTP endpoints: enrollment, health, and a landing page. Everything else runs over
+// the device's authenticated WebSocket.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { errorMessage, isErrorCode, MomedoError, type ErrorCode } from "@momedo/protocol";
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  bad_frame: 400,
+  frame_too_large: 413,
+  invite_invalid: 404,
+  invite_used: 410,
+  invite_expired: 410,
+  rate_limited: 429,
+};
+
+export interface Routes {
+  enroll(body: unknown): unknown;
+  health(): unknown;
+  landing(): string;
+}
+
+export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? "/", "http://local");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Referrer-Policy", "no-referrer");
+  if (req.method === "POST" && url.pathname === "/api/v1/enroll") {
+    readJson(req)
+      .then((body) => sendJson(res, 200, routes.enroll(body)))
+      .catch((error) => sendError(res, error));
+    return;
+  }
+  if (req.method === "GET" && url.pathname === "/api/v1/health") {
+    sendJson(res, 200, routes.health());
+    return;
+  }
+  if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/join")) {
+    res.writeHead(200, {
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": "default-src 'none'; style-src 'self'",
+    });
+    res.end(routes.landing());
+    return;
+  }
+  sendJson(res, 404, { code: "not_found", message: "Nicht gefunden / Not found" });
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new MomedoError("frame_too_large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch {
+        reject(new MomedoError("bad_frame", "body is not JSON"));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, error: unknown): void {
+  if (error instanceof MomedoError && isErrorCode(error.code)) {
+    sendJson(res, STATUS[error.code] ?? 400, {
+      code: error.code,
+      message: `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}`,
+      ...(error.detail ? { detail: error.detail } : {}),
+    });
+    return;
+  }
+  console.error("http request failed", error);
+  sendJson(res, 500, { code: "internal", message: `${errorMessage("internal", "de")} / ${errorMessage("internal", "en")}` });
+}

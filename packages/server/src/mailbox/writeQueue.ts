@@ -1,0 +1,46 @@
+// Group commit: writes that arrive in the same event-loop turn share one SQLite transaction,
+// so one fsync covers many messages. Nothing is acknowledged or pushed before it is on disk.
+import type { Db } from "../storage/database.js";
+
+const MAX_BATCH = 4096;
+
+export class WriteQueue {
+  private writes: (() => void)[] = [];
+  private afters: (() => void)[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly onFatal: (error: unknown) => void,
+  ) {}
+
+  /** `write` runs inside the batch's transaction; `after` runs once the batch is durable. */
+  enqueue(write: () => void, after?: () => void): void {
+    this.writes.push(write);
+    if (after) this.afters.push(after);
+    if (this.writes.length >= MAX_BATCH) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.writes.length === 0) return;
+    const writes = this.writes;
+    const afters = this.afters;
+    this.writes = [];
+    this.afters = [];
+    try {
+      this.db.transaction(() => {
+        for (const write of writes) write();
+      })();
+    } catch (error) {
+      // The disk refused a write: stop rather than acknowledge what is not stored.
+      this.onFatal(error);
+      return;
+    }
+    for (const after of afters) after();
+  }
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// momedo-server: run the server and administer it.
+import { Command, Option } from "commander";
+import { resolve } from "node:path";
+import { errorMessage, isErrorCode, MomedoError } from "@momedo/protocol";
+import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
+import { terminalQr } from "./admin/terminalQr.js";
+import { openDataDir } from "./dataDir.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORT, startServer } from "./server.js";
+
+interface GlobalOptions {
+  data?: string;
+  json?: boolean;
+}
+
+const program = new Command("momedo-server")
+  .description("momedo-Server: Ende-zu-Ende-verschlüsselter Messenger für Kommunen und Schulen / end-to-end encrypted messenger for towns and schools")
+  .option("--data <dir>", "Datenverzeichnis / data directory (env MOMEDO_DATA)", process.env.MOMEDO_DATA ?? "./data")
+  .option("--json", "eine JSON-Zeile je Ergebnis / one JSON object per line")
+  .showHelpAfterError();
+
+function globals(command: Command): Required<GlobalOptions> {
+  const options = command.optsWithGlobals() as GlobalOptions;
+  return { data: resolve(options.data ?? "./data"), json: options.json === true };
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  console.log(json ? JSON.stringify(value) : text);
+}
+
+program
+  .command("start")
+  .description("Server starten / start the server")
+  .option("--host <host>", "Adresse / listen address (env MOMEDO_HOST)", process.env.MOMEDO_HOST ?? "0.0.0.0")
+  .option("--port <port>", "Port (env MOMEDO_PORT)", process.env.MOMEDO_PORT ?? String(DEFAULT_PORT))
+  .option("--database <url>", "Datenbank / database: sqlite (Standard/default)")
+  .option("--no-tls", "ohne TLS, hinter einem Proxy / plain HTTP behind a TLS proxy")
+  .option("--public-url <url>", "Adresse in Einladungen / address put into invites (env MOMEDO_PUBLIC_URL)", process.env.MOMEDO_PUBLIC_URL)
+  .addOption(new Option("--max-message-bytes <n>", "größte Nachricht / largest message").default(String(DEFAULT_MAX_MESSAGE_BYTES)))
+  .option("--mailbox-ttl-days <n>", "Tage bis ungelesene Nachrichten verfallen / days until unfetched messages expire", "30")
+  .action(async (options: { host: string; port: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes: string; mailboxTtlDays: string }, command: Command) => {
+    const { data, json } = globals(command);
+    if (options.database && !/^sqlite:/.test(options.database)) {
+      throw new UsageError(
+        `--database ${options.database}: diese Version unterstützt nur die eingebaute SQLite-Datenbank / this version supports only the embedded SQLite database`,
+      );
+    }
+    const port = parseInteger("--port", options.port, 0, 65535);
+    const server = await startServer({
+      dataDir: data,
+      host: options.host,
+      port,
+      tls: options.tls,
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+      maxMessageBytes: parseInteger("--max-message-bytes", options.maxMessageBytes, 1024, 64 * 1024 * 1024),
+      mailboxTtlDays: parseInteger("--mailbox-ttl-days", options.mailboxTtlDays, 1, 3650),
+    });
+    print(
+      json,
+      { url: server.url, listening: server.listening, fingerprint: server.fingerprint ?? null, data },
+      [
+        `momedo läuft / is running: ${server.url}`,
+        ...server.listening.filter((u) => u !== server.url).map((u) => `  auch / also: ${u}`),
+        server.fingerprint ? `Zertifikat / certificate SHA-256: ${server.fingerprint}` : "ohne TLS / without TLS",
+        `Daten / data: ${data}`,
+        `Person hinzufügen / add a person: momedo-server admin add-user --name "Vorname Nachname" --data ${data}`,
+      ].join("\n"),
+    );
+    const stop = () => {
+      server.close().then(() => process.exit(0));
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+
+const admin = program.command("admin").description("Verwaltung / administration");
+
+admin
+  .command("add-user")
+  .description("Person hinzufügen, mit Einladung / add a person and print their invite")
+  .requiredOption("--name <name>", "Anzeigename / display name")
+  .option("--role <role>", "Rolle / role", "member")
+  .option("--invite-days <n>", "Gültigkeit der Einladung in Tagen / invite validity in days", "14")
+  .action((options: { name: string; role: string; inviteDays: string }, command: Command) => {
+    const { data, json } = globals(command);
+    const user = addUser(openDataDir(data), options.name, options.role, parseInteger("--invite-days", options.inviteDays, 1, 365));
+    print(json, { id: user.id, invite: user.invite }, `${user.name}: ${user.id}\n${user.invite}\n\n${terminalQr(user.invite)}`);
+  });
+
+admin
+  .command("invite <id>")
+  .description("neue Einladung für eine Person / new invite for a person")
+  .action((id: string, _options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const user = reissueInvite(openDataDir(data), id.toUpperCase());
+    print(json, { id: user.id, invite: user.invite }, `${user.name}: ${user.id}\n${user.invite}\n\n${terminalQr(user.invite)}`);
+  });
+
+admin
+  .command("list-users")
+  .description("Personen auflisten / list people")
+  .action((_options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const people = listUsers(openDataDir(data));
+    if (json) {
+      for (const p of people) console.log(JSON.stringify(p));
+      console.log(JSON.stringify({ count: people.length }));
+      return;
+    }
+    for (const p of people) {
+      const active = p.devices.filter((d) => !d.revoked).length;
+      console.log(`${p.id}  ${p.name}  (${p.role}, ${active} Gerät(e) / device(s))`);
+    }
+    console.log(`${people.length} Person(en) / people`);
+  });
+
+admin
+  .command("remove-user <id>")
+  .description("Person entfernen, Geräte sperren / remove a person and revoke their devices")
+  .action((id: string, _options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const result = removeUser(openDataDir(data), id.toUpperCase());
+    print(json, result, `${result.id} entfernt / removed`);
+  });
+
+admin
+  .command("import-users <csv>")
+  .description("Klassenliste importieren (Spalten name, role) / import a class list (columns name, role)")
+  .action((csv: string, _options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const users = importUsers(openDataDir(data), readUserCsv(csv));
+    for (const u of users) print(json, u, `${u.id}  ${u.name}\n${u.invite}`);
+    print(json, { imported: users.length }, `${users.length} Person(en) importiert / people imported`);
+  });
+
+class UsageError extends Error {}
+
+function parseInteger(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} ${value}: erwartet eine ganze Zahl von ${min} bis ${max} / expected a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const json = process.argv.includes("--json");
+  let code = "error";
+  let message = String(error);
+  if (error instanceof MomedoError && isErrorCode(error.code)) {
+    code = error.code;
+    message = `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}${error.detail ? ` (${error.detail})` : ""}`;
+  } else if (error instanceof UsageError || error instanceof RangeError) {
+    code = "usage";
+    message = error.message;
+  } else if (error instanceof Error && "code" in error && error.code === "EADDRINUSE") {
+    code = "port_in_use";
+    message = "Der Port ist schon belegt (läuft der Server bereits?) / The port is already in use (is the server already running?)";
+  } else if (error instanceof Error) {
+    message = error.message;
+  }
+  if (json) console.log(JSON.stringify({ error: { code, message } }));
+  else console.error(`Fehler / error: ${message}`);
+  process.exit(1);
+});

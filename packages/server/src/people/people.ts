@@ -1,0 +1,121 @@
+// Participants and their devices. A person has a short random ID and no phone number or e-mail.
+import { randomBytes } from "node:crypto";
+import { crockford, MomedoError } from "@momedo/protocol";
+import type { Db } from "../storage/database.js";
+
+export interface Person {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: number;
+  devices: DeviceInfo[];
+}
+
+export interface DeviceInfo {
+  id: string;
+  createdAt: number;
+  lastSeen: number | null;
+  revoked: boolean;
+}
+
+export const MAX_NAME_LENGTH = 100;
+
+export function newShortId(): string {
+  return crockford(randomBytes(5), 8);
+}
+
+export class People {
+  constructor(private readonly db: Db) {}
+
+  add(name: string, role = "member", now = Date.now()): string {
+    const clean = name.trim();
+    if (!clean || clean.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(clean)) {
+      throw new RangeError(`name must be 1 to ${MAX_NAME_LENGTH} printable characters`);
+    }
+    const insert = this.db.prepare("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?)");
+    for (;;) {
+      const id = newShortId();
+      try {
+        insert.run(id, clean, role, now);
+        return id;
+      } catch (error) {
+        if (!String(error).includes("UNIQUE")) throw error;
+      }
+    }
+  }
+
+  exists(user: string): boolean {
+    return this.db.prepare("SELECT 1 FROM users WHERE id = ? AND removed_at IS NULL").get(user) !== undefined;
+  }
+
+  name(user: string): string | undefined {
+    return (this.db.prepare("SELECT name FROM users WHERE id = ?").get(user) as { name: string } | undefined)?.name;
+  }
+
+  list(): Person[] {
+    const users = this.db
+      .prepare("SELECT id, name, role, created_at AS createdAt FROM users WHERE removed_at IS NULL ORDER BY name, id")
+      .all() as Omit<Person, "devices">[];
+    const devices = this.db.prepare(
+      "SELECT id, created_at AS createdAt, last_seen AS lastSeen, revoked_at IS NOT NULL AS revoked FROM devices WHERE user_id = ? ORDER BY created_at",
+    );
+    return users.map((u) => ({
+      ...u,
+      devices: (devices.all(u.id) as (Omit<DeviceInfo, "revoked"> & { revoked: number })[]).map((d) => ({
+        ...d,
+        revoked: d.revoked === 1,
+      })),
+    }));
+  }
+
+  /** Removes a person: revokes every device, deletes their keys, invites and mailboxes. */
+  remove(user: string, now = Date.now()): void {
+    if (!this.exists(user)) throw new MomedoError("unknown_user", user);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE users SET removed_at = ? WHERE id = ?").run(now, user);
+      this.db.prepare("UPDATE devices SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL").run(now, user);
+      this.db.prepare("DELETE FROM key_packages WHERE user_id = ?").run(user);
+      this.db.prepare("DELETE FROM invites WHERE user_id = ?").run(user);
+      this.db.prepare("DELETE FROM mailbox WHERE user_id = ?").run(user);
+    })();
+  }
+
+  addDevice(user: string, signatureKey: Uint8Array, now = Date.now()): string {
+    const insert = this.db.prepare("INSERT INTO devices (user_id, id, signature_key, created_at) VALUES (?, ?, ?, ?)");
+    for (;;) {
+      const id = newShortId();
+      try {
+        insert.run(user, id, signatureKey, now);
+        return id;
+      } catch (error) {
+        if (!String(error).includes("UNIQUE")) throw error;
+      }
+    }
+  }
+
+  /** The signature key of an active device, or undefined if unknown or revoked. */
+  deviceKey(user: string, device: string): Uint8Array | undefined {
+    const row = this.db
+      .prepare("SELECT signature_key AS key FROM devices WHERE user_id = ? AND id = ? AND revoked_at IS NULL")
+      .get(user, device) as { key: Buffer } | undefined;
+    return row ? new Uint8Array(row.key) : undefined;
+  }
+
+  activeDevices(user: string): string[] {
+    return (
+      this.db.prepare("SELECT id FROM devices WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at").all(user) as {
+        id: string;
+      }[]
+    ).map((r) => r.id);
+  }
+
+  revokedSince(since: number): { user: string; device: string }[] {
+    return this.db
+      .prepare("SELECT user_id AS user, id AS device FROM devices WHERE revoked_at >= ?")
+      .all(since) as { user: string; device: string }[];
+  }
+
+  touch(user: string, device: string, now = Date.now()): void {
+    this.db.prepare("UPDATE devices SET last_seen = ? WHERE user_id = ? AND id = ?").run(now, user, device);
+  }
+}

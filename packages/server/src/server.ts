@@ -1,0 +1,195 @@
+// Composes the capabilities into one running server: HTTP(S), WebSocket relay, sweeps.
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { networkInterfaces } from "node:os";
+import { WebSocketServer } from "ws";
+import { fromBase64, MomedoError, type RequestFrame } from "@momedo/protocol";
+import { openDataDir, type DataDir } from "./dataDir.js";
+import { enroll } from "./enrollment/enroll.js";
+import { DeliveryService } from "./groups/deliveryService.js";
+import { handleHttp } from "./http/routes.js";
+import { KeyPackages } from "./keys/keyPackages.js";
+import { DEFAULT_MAILBOX_TTL_DAYS, Mailbox } from "./mailbox/mailbox.js";
+import { WriteQueue } from "./mailbox/writeQueue.js";
+import { DeviceConnection } from "./relay/connection.js";
+import { Hub } from "./relay/hub.js";
+import { setMeta } from "./storage/database.js";
+import { loadOrCreateCertificate } from "./tls/certificate.js";
+
+export const DEFAULT_PORT = 4710;
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+const DAY = 24 * 60 * 60 * 1000;
+
+export interface ServerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  publicUrl?: string;
+  maxMessageBytes?: number;
+  mailboxTtlDays?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  listening: string[];
+  fingerprint?: string;
+  data: DataDir;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const data = openDataDir(options.dataDir);
+  const { db, people } = data;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const mailboxTtl = (options.mailboxTtlDays ?? DEFAULT_MAILBOX_TTL_DAYS) * DAY;
+  const hub = new Hub();
+  const mailbox = new Mailbox(db);
+  const keyPackages = new KeyPackages(db);
+  const queue = new WriteQueue(db, (error) => {
+    console.error("FATAL: cannot write to the database; stopping so nothing unsaved is acknowledged", error);
+    process.exit(70);
+  });
+  const delivery = new DeliveryService(db, people, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
+
+  const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
+    switch (frame.t) {
+      case "ping":
+        // Answered after the writes queued before it, so its reply follows their deliveries.
+        return new Promise((resolve) => queue.enqueue(() => undefined, () => resolve({ time: Date.now() })));
+      case "keys.upload": {
+        const held = keyPackages.upload(
+          connection.user,
+          connection.device,
+          frame.keyPackages.map((k) => fromBase64(k)),
+          frame.lastResort ? fromBase64(frame.lastResort) : undefined,
+        );
+        return { held };
+      }
+      case "keys.claim": {
+        if (!people.exists(frame.user)) throw new MomedoError("unknown_user", frame.user);
+        const claimed = keyPackages.claim(frame.user, people.activeDevices(frame.user), frame.user === connection.user ? connection.device : undefined);
+        if (claimed.length === 0 && frame.user !== connection.user) throw new MomedoError("no_key_packages", frame.user);
+        return {
+          user: frame.user,
+          devices: claimed.map((c) => ({ device: c.device, keyPackage: Buffer.from(c.keyPackage).toString("base64") })),
+        };
+      }
+      case "group.commit":
+        return delivery.commit(connection.address, frame);
+      case "group.send":
+        return delivery.send(connection.address, frame);
+    }
+  };
+
+  const relayContext = {
+    serverName: data.organization,
+    deviceKey: (user: string, device: string) => people.deviceKey(user, device),
+    signedIn: (c: DeviceConnection) => {
+      hub.signedIn(c);
+      people.touch(c.user, c.device);
+    },
+    signedOut: (c: DeviceConnection) => hub.signedOut(c),
+    page: (user: string, device: string, after: number, limit: number) => mailbox.page(user, device, after, limit),
+    ack: (user: string, device: string, upTo: number) => queue.enqueue(() => mailbox.ack(user, device, upTo)),
+    handle,
+  };
+
+  const routes = {
+    enroll: (body: unknown) => enroll({ ...data }, body),
+    health: () => ({ ok: true, organization: data.organization, online: hub.count }),
+    landing: () => landingPage(data.organization),
+  };
+
+  let server: Server;
+  let fingerprint: string | undefined;
+  if (options.tls) {
+    const certificate = loadOrCreateCertificate(options.dataDir, [options.host].filter((h) => !isWildcard(h)));
+    fingerprint = certificate.fingerprint;
+    server = createHttpsServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) =>
+      handleHttp(routes, req, res),
+    );
+  } else {
+    server = createHttpServer((req, res) => handleHttp(routes, req, res));
+  }
+  server.keepAliveTimeout = 5_000;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: Math.ceil((maxMessageBytes * 4) / 3) + 64 * 1024,
+    perMessageDeflate: false,
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url ?? "/", "http://local").pathname !== "/api/v1/ws") {
+      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => new DeviceConnection(ws, relayContext));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const scheme = options.tls ? "https" : "http";
+  const listening = listeningUrls(scheme, options.host, port);
+  const url = (options.publicUrl ?? listening[0]!).replace(/\/+$/, "");
+  setMeta(db, "public_url", url);
+  if (fingerprint) setMeta(db, "fingerprint", fingerprint);
+  else setMeta(db, "fingerprint", "");
+
+  mailbox.expire(Date.now() - mailboxTtl);
+  let lastRevocationCheck = Date.now();
+  const sweeps = [
+    setInterval(() => queue.enqueue(() => mailbox.expire(Date.now() - mailboxTtl)), 60 * 60 * 1000),
+    setInterval(() => {
+      const since = lastRevocationCheck;
+      lastRevocationCheck = Date.now();
+      for (const { user, device } of people.revokedSince(since - 1000)) {
+        hub.disconnect(`${user}/${device}`);
+        delivery.forgetDevice(`${user}/${device}`);
+      }
+    }, 5_000),
+  ];
+  for (const timer of sweeps) timer.unref();
+
+  return {
+    url,
+    listening,
+    ...(fingerprint ? { fingerprint } : {}),
+    data,
+    async close() {
+      for (const timer of sweeps) clearInterval(timer);
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      queue.flush();
+      db.close();
+    },
+  };
+}
+
+function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "";
+}
+
+function listeningUrls(scheme: string, host: string, port: number): string[] {
+  const format = (h: string) => `${scheme}://${h.includes(":") ? `[${h}]` : h}:${port}`;
+  if (!isWildcard(host)) return [format(host)];
+  const external: string[] = [];
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (!a.internal && a.family === "IPv4") external.push(format(a.address));
+  }
+  return [...external, format("127.0.0.1")];
+}
+
+function landingPage(organization: string): string {
+  const escaped = organization.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>momedo – ${escaped}</title></head>
+<body><main><h1>momedo – ${escaped}</h1>
+<p>Dieser Server ist bereit. Melden Sie ein Gerät mit der Einladung an: <code>momedo enroll EINLADUNG</code>.</p>
+<p lang="en">This server is ready. Enroll a device with your invite: <code>momedo enroll INVITE</code>.</p>
+</main></body></html>`;
+}

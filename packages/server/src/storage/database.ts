@@ -1,0 +1,95 @@
+// The embedded SQLite database. WAL with synchronous=FULL: a transaction is on disk before
+// the server acknowledges anything written in it.
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     role TEXT NOT NULL DEFAULT 'member',
+     created_at INTEGER NOT NULL,
+     removed_at INTEGER
+   );
+   CREATE TABLE invites (
+     code_hash TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER
+   );
+   CREATE TABLE devices (
+     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     id TEXT NOT NULL,
+     signature_key BLOB NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_seen INTEGER,
+     revoked_at INTEGER,
+     PRIMARY KEY (user_id, id)
+   );
+   CREATE TABLE key_packages (
+     id INTEGER PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     data BLOB NOT NULL,
+     last_resort INTEGER NOT NULL DEFAULT 0,
+     FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, id) ON DELETE CASCADE
+   );
+   CREATE INDEX key_packages_device ON key_packages(user_id, device_id, last_resort);
+   CREATE TABLE groups (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE group_members (
+     group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     PRIMARY KEY (group_id, user_id, device_id)
+   );
+   CREATE TABLE mailbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     group_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     data BLOB NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX mailbox_device ON mailbox(user_id, device_id, seq);
+   CREATE INDEX mailbox_age ON mailbox(at);`,
+];
+
+export function openDatabase(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+    key,
+    value,
+  );
+}

@@ -80,8 +80,8 @@ export class SqliteStore implements EngineStore {
   }
 
   async cursor(): Promise<number> {
-    const row = this.db.prepare("SELECT value FROM kv WHERE key = 'cursor'").get() as { value: Buffer } | undefined;
-    return row ? Number(row.value.toString("utf8")) : 0;
+    const row = this.db.prepare("SELECT value FROM kv WHERE key = 'cursor'").get() as { value: number } | undefined;
+    return row ? Number(row.value) : 0;
   }
 
   async apply(changes: EngineChanges): Promise<void> {
@@ -140,8 +140,8 @@ export class SqliteStore implements EngineStore {
       }
       if (changes.cursor !== undefined) {
         this.db
-          .prepare("INSERT INTO kv (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))")
-          .run(Buffer.from(String(changes.cursor)));
+          .prepare("INSERT INTO kv (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)")
+          .run(changes.cursor);
       }
     })();
   }

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-export const SERVER_BIN = join(root, "packages/server/dist/main.js");
-export const CLI_BIN = join(root, "packages/cli/dist/main.js");
+export const SERVER_BIN = join(root, "packages/server/bin/momedo-server.js");
+export const CLI_BIN = join(root, "packages/cli/bin/momedo.js");
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `momedo-${prefix}-`));

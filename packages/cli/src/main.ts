@@ -47,6 +47,7 @@ async function withProfile<T>(command: Command, act: (profile: Profile, json: bo
   try {
     await profile.messenger.connect();
     await profile.messenger.replenishKeyPackages();
+    await profile.messenger.reconcile();
     return await act(profile, json);
   } finally {
     await profile.close();
@@ -122,6 +123,114 @@ program
         flush();
       }
       if (json) console.log(JSON.stringify({ received: printed }));
+    });
+  });
+
+function ids(list: string): string[] {
+  return list
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function createGroupCommand(kind: "group" | "channel") {
+  return async (name: string, options: { members?: string }, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const members = ids(options.members ?? "");
+      const id = await profile.messenger.createGroup(name, members, kind);
+      print(json, { id, name, kind, members: members.length + 1 }, `${kind === "channel" ? "Kanal / channel" : "Gruppe / group"} ${name}: ${id}`);
+    });
+  };
+}
+
+const group = program.command("group").description("Gruppen / groups");
+group
+  .command("create <name>")
+  .description("Gruppe anlegen (ich bin Eigentümer) / create a group (I am its owner)")
+  .option("--members <ids>", "IDs, durch Komma getrennt / comma-separated IDs", "")
+  .action(createGroupCommand("group"));
+group
+  .command("add <group> <ids>")
+  .description("Personen hinzufügen / add people")
+  .action(async (chat: string, list: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.addPeople(chat, ids(list));
+      const info = await profile.messenger.info(chat);
+      print(json, { id: chat, members: info.members.length }, `${info.members.length} Mitglieder / members`);
+    });
+  });
+group
+  .command("remove <group> <ids>")
+  .description("Personen (ID) oder Geräte (ID/GERÄT) entfernen / remove people (ID) or devices (ID/DEVICE)")
+  .action(async (chat: string, list: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.removeMembers(chat, ids(list));
+      const info = await profile.messenger.info(chat);
+      print(json, { id: chat, members: info.members.length }, `${info.members.length} Mitglieder / members`);
+    });
+  });
+group
+  .command("leave <group>")
+  .description("Gruppe verlassen / leave a group")
+  .action(async (chat: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.leave(chat);
+      print(json, { id: chat, left: true }, `verlassen / left: ${chat}`);
+    });
+  });
+group
+  .command("promote <group> <id>")
+  .description("Rolle ändern / change a role")
+  .option("--role <role>", "owner | admin | member", "admin")
+  .action(async (chat: string, user: string, options: { role: string }, command: Command) => {
+    if (!["owner", "admin", "member"].includes(options.role)) throw new RangeError(`--role ${options.role}: owner | admin | member`);
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.setRole(chat, user, options.role as "owner" | "admin" | "member");
+      print(json, { id: chat, user: user.toUpperCase(), role: options.role }, `${user.toUpperCase()}: ${options.role}`);
+    });
+  });
+group
+  .command("info <group>")
+  .description("Mitglieder und Rollen / members and roles")
+  .action(async (chat: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const info = await profile.messenger.info(chat);
+      if (json) {
+        for (const m of info.members) console.log(JSON.stringify(m));
+        console.log(JSON.stringify({ id: info.group, kind: info.kind, name: info.name, epoch: info.epoch, members: info.members.length }));
+        return;
+      }
+      console.log(`${info.name || info.group} (${info.kind}, Epoche / epoch ${info.epoch})`);
+      for (const m of info.members) console.log(`  ${m.user}  ${m.name}  ${m.role}  ${m.devices.length} Gerät(e) / device(s)`);
+    });
+  });
+group
+  .command("list")
+  .description("meine Unterhaltungen / my conversations")
+  .action(async (_o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const { groups } = await profile.messenger.listGroups();
+      for (const g of groups) print(json, g, `${g.group}  ${g.kind}  ${g.name}  ${g.role}`);
+      if (json) console.log(JSON.stringify({ count: groups.length }));
+    });
+  });
+
+program
+  .command("channel")
+  .description("Ankündigungskanäle / announcement channels")
+  .command("create <name>")
+  .description("Kanal anlegen: nur Eigentümer und Admins schreiben / create a channel: only owners and admins post")
+  .option("--members <ids>", "IDs, durch Komma getrennt / comma-separated IDs", "")
+  .action(createGroupCommand("channel"));
+
+program
+  .command("rekey <chat>")
+  .description("neue Schlüssel für dieses Gerät in einer Unterhaltung / fresh keys for this device in a conversation")
+  .action(async (chat: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.rekey(chat);
+      const epoch = await profile.engine.epoch(chat);
+      print(json, { id: chat, epoch }, `neu verschlüsselt / re-keyed: ${chat} (Epoche / epoch ${epoch})`);
     });
   });
 

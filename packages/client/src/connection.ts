@@ -25,6 +25,8 @@ export interface ConnectionHandlers {
 }
 
 export class ServerConnection {
+  /** The ciphersuite the server asks new groups to use (from its `ready`). */
+  suite = "";
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
@@ -58,6 +60,7 @@ export class ServerConnection {
             return;
           case "ready":
             ready = true;
+            connection.suite = frame.suite;
             clearTimeout(timer);
             resolve(connection);
             return;

@@ -1,23 +1,32 @@
 // A device's messenger in Node: the engine, its store and its connection, wired together.
-// It keeps the mailbox flowing in order, acknowledges only what is stored, and retries a send
-// when the server says the conversation moved on.
+// It keeps the mailbox flowing in order, acknowledges only what is stored, and rebuilds a
+// change on the new epoch when the server says the conversation moved on.
 import {
+  crockford,
   isDirectChatId,
   isShortId,
   MomedoError,
   normalizeShortId,
   type DeliverFrame,
   type GroupCommitResult,
+  type GroupInfoResult,
+  type GroupsListResult,
   type GroupSendResult,
   type KeysClaimResult,
+  type Role,
 } from "@momedo/protocol";
-import type { ChatMessage, Engine, EngineEvent } from "@momedo/core";
+import type { ChatMessage, ClaimedPerson, Engine, EngineEvent, PendingCommit } from "@momedo/core";
+import { randomBytes } from "node:crypto";
 import { ServerConnection } from "./connection.js";
 import type { ServerAddress } from "./http.js";
 
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 6;
 const KEY_PACKAGE_LOW_WATER = 10;
 const KEY_PACKAGE_BATCH = 20;
+
+export function isRetriable(error: unknown): boolean {
+  return error instanceof MomedoError && (error.code === "epoch_conflict" || error.code === "stale_epoch");
+}
 
 export class Messenger {
   private connection: ServerConnection | undefined;
@@ -27,6 +36,7 @@ export class Messenger {
   private synced = false;
   private syncWaiters: (() => void)[] = [];
   private readonly listeners: ((event: EngineEvent) => void)[] = [];
+  private readonly stale = new Set<string>();
   private failure: Error | undefined;
 
   constructor(
@@ -36,6 +46,11 @@ export class Messenger {
 
   onEvent(listener: (event: EngineEvent) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** The ciphersuite the server asks new groups to use. */
+  get suite(): string {
+    return this.conn().suite;
   }
 
   /** Signs in and processes everything the mailbox held. */
@@ -66,15 +81,15 @@ export class Messenger {
     this.throwIfFailed();
   }
 
-  async uploadKeyPackages(count = KEY_PACKAGE_BATCH): Promise<number> {
-    const upload = await this.engine.createKeyPackages(count);
+  async uploadKeyPackages(count = KEY_PACKAGE_BATCH, suite = this.suite): Promise<number> {
+    const upload = await this.engine.createKeyPackages(count, suite);
     const { held } = await this.conn().request<{ held: number }>({ t: "keys.upload", ...upload });
     return held;
   }
 
   /** Tops the key server up when others have claimed most of this device's KeyPackages. */
   async replenishKeyPackages(): Promise<void> {
-    const { held } = await this.conn().request<{ held: number }>({ t: "keys.upload", keyPackages: [] });
+    const { held } = await this.conn().request<{ held: number }>({ t: "keys.upload", keyPackages: [], suite: this.suite });
     if (held < KEY_PACKAGE_LOW_WATER) await this.uploadKeyPackages(KEY_PACKAGE_BATCH - held);
   }
 
@@ -84,16 +99,90 @@ export class Messenger {
     let retryOf: { id: string; sentAt: number } | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!(await this.engine.hasGroup(group))) await this.createDirectChat(to);
+        if (!(await this.engine.hasGroup(group))) {
+          if (!isDirectChatId(group)) throw new MomedoError("not_member", group);
+          await this.createDirectChat(this.peerOf(to));
+        }
         const out = await this.engine.encryptText(group, text, retryOf);
         retryOf = { id: out.message.id, sentAt: out.message.sentAt };
         await this.conn().request<GroupSendResult>({ t: "group.send", group, epoch: out.epoch, data: out.data });
         return out.message;
       } catch (error) {
-        const retriable = error instanceof MomedoError && (error.code === "epoch_conflict" || error.code === "stale_epoch");
-        if (!retriable || attempt >= MAX_ATTEMPTS) throw error;
+        if (!isRetriable(error) || attempt >= MAX_ATTEMPTS) {
+          if (retryOf) await this.engine.discardOutgoing(group, retryOf.id);
+          throw error;
+        }
         await this.sync();
       }
+    }
+  }
+
+  /** Creates a group or channel with the given people (IDs); this person becomes its owner. */
+  async createGroup(name: string, members: string[], kind: "group" | "channel" = "group"): Promise<string> {
+    const group = `g.${crockford(randomBytes(17), 26)}`;
+    const suite = this.suite;
+    const people = await this.claimPeople(this.others(members), suite);
+    const own = await this.claim(this.engine.user, suite);
+    await this.commit(group, () => this.engine.createGroup(group, suite, [...people, own], { kind, name }));
+    return group;
+  }
+
+  async addPeople(group: string, users: string[]): Promise<void> {
+    const suite = (await this.engine.groupSuite(group)) ?? this.suite;
+    const present = new Set((await this.engine.memberList(group)).map((m) => m.user));
+    const people = await this.claimPeople(this.others(users).filter((u) => !present.has(u)), suite);
+    if (people.length === 0) return;
+    await this.commit(group, () => this.engine.addMembers(group, people));
+  }
+
+  /** Removes people (IDs) or single devices (ID/DEVICE) from a group. */
+  async removeMembers(group: string, targets: string[]): Promise<void> {
+    const normalized = targets.map((t) => (t.includes("/") ? t.toUpperCase() : this.peerOf(t)));
+    await this.commit(group, async () => {
+      const members = await this.engine.memberList(group);
+      const hit = members.some((m) => normalized.includes(m.user) || normalized.includes(`${m.user}/${m.device}`));
+      return hit ? this.engine.removeMembers(group, normalized) : undefined;
+    });
+  }
+
+  async rekey(group: string): Promise<void> {
+    await this.commit(group, () => this.engine.rekey(group));
+  }
+
+  async leave(group: string): Promise<void> {
+    await this.conn().request({ t: "group.leave", group });
+    await this.engine.forget(group);
+  }
+
+  async setRole(group: string, user: string, role: Role): Promise<void> {
+    await this.conn().request({ t: "group.role", group, user: this.peerOf(user), role });
+  }
+
+  info(group: string): Promise<GroupInfoResult> {
+    return this.conn().request<GroupInfoResult>({ t: "group.info", group });
+  }
+
+  async listGroups(): Promise<GroupsListResult> {
+    return this.conn().request<GroupsListResult>({ t: "groups.list" });
+  }
+
+  /**
+   * Removes leaves the server no longer delivers to (people who left, revoked devices). Done by
+   * owners and admins (or either person of a direct chat), so a large channel does not race.
+   */
+  async reconcile(): Promise<void> {
+    for (const group of [...this.stale]) {
+      this.stale.delete(group);
+      if (!(await this.engine.hasGroup(group))) continue;
+      await this.commit(group, async () => {
+        const info = await this.info(group).catch(() => undefined);
+        if (!info) return undefined;
+        const me = info.members.find((m) => m.user === this.engine.user);
+        if (info.kind !== "direct" && me?.role !== "owner" && me?.role !== "admin") return undefined;
+        const active = new Set(info.members.flatMap((m) => m.devices.map((d) => `${m.user}/${d}`)));
+        const stale = (await this.engine.memberList(group)).filter((m) => !active.has(`${m.user}/${m.device}`));
+        return stale.length > 0 ? this.engine.removeMembers(group, stale.map((m) => `${m.user}/${m.device}`)) : undefined;
+      });
     }
   }
 
@@ -104,12 +193,59 @@ export class Messenger {
     this.connection = undefined;
   }
 
-  private async createDirectChat(to: string): Promise<void> {
-    const peer = this.peerOf(to);
+  /** Claims one KeyPackage of each device of `user` (for this person: of each other device). */
+  async claim(user: string, suite = this.suite): Promise<ClaimedPerson> {
+    try {
+      const result = await this.conn().request<KeysClaimResult>({ t: "keys.claim", user, suite });
+      return { user, devices: result.devices };
+    } catch (error) {
+      if (error instanceof MomedoError && error.code === "no_key_packages") return { user, devices: [] };
+      throw error;
+    }
+  }
+
+  /**
+   * Builds a commit, sends it, and makes it current once accepted. If another device's commit
+   * won the epoch, catches up and builds the change again on the new epoch.
+   */
+  async commit(group: string, build: () => Promise<PendingCommit | undefined>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const pending = await build();
+      if (!pending) return;
+      try {
+        await this.conn().request<GroupCommitResult>({ t: "group.commit", ...pending });
+      } catch (error) {
+        this.engine.commitRejected(group);
+        if (!isRetriable(error) || attempt >= MAX_ATTEMPTS) throw error;
+        await this.sync();
+        continue;
+      }
+      await this.engine.commitAccepted(group);
+      return;
+    }
+  }
+
+  private others(ids: string[]): string[] {
+    return [...new Set(ids.map((id) => this.peerOf(id)))].filter((id) => id !== this.engine.user);
+  }
+
+  private async claimPeople(users: string[], suite: string): Promise<ClaimedPerson[]> {
+    const people: ClaimedPerson[] = [];
+    for (const user of users) {
+      const person = await this.claim(user, suite);
+      if (person.devices.length === 0) throw new MomedoError("no_key_packages", user);
+      people.push(person);
+    }
+    return people;
+  }
+
+  private async createDirectChat(peer: string): Promise<void> {
     const group = this.engine.directChat(peer);
-    const theirs = await this.conn().request<KeysClaimResult>({ t: "keys.claim", user: peer });
-    const mine = await this.conn().request<KeysClaimResult>({ t: "keys.claim", user: this.engine.user });
-    const pending = await this.engine.createDirectChat(peer, theirs.devices, mine.devices);
+    const suite = this.suite;
+    const theirs = await this.claim(peer, suite);
+    if (theirs.devices.length === 0) throw new MomedoError("no_key_packages", peer);
+    const mine = await this.claim(this.engine.user, suite);
+    const pending = await this.engine.createDirectChat(peer, theirs.devices, mine.devices, suite);
     try {
       await this.conn().request<GroupCommitResult>({ t: "group.commit", ...pending });
     } catch (error) {
@@ -120,11 +256,13 @@ export class Messenger {
   }
 
   private resolveChat(to: string): string {
-    if (isDirectChatId(to)) return to;
-    return this.engine.directChat(this.peerOf(to));
+    if (isDirectChatId(to) || to.startsWith("g.")) return to;
+    const peer = this.peerOf(to);
+    if (peer === this.engine.user) throw new RangeError("Nachrichten an sich selbst sind nicht möglich / cannot message yourself");
+    return this.engine.directChat(peer);
   }
 
-  private peerOf(to: string): string {
+  peerOf(to: string): string {
     const [id, host] = to.split("@");
     if (host && host !== new URL(this.server.url).host && host !== new URL(this.server.url).hostname) {
       throw new RangeError(
@@ -133,7 +271,6 @@ export class Messenger {
     }
     const peer = normalizeShortId(id ?? "");
     if (!isShortId(peer)) throw new RangeError(`${to}: keine gültige ID wie M8N22HT6 / not a valid ID like M8N22HT6`);
-    if (peer === this.engine.user) throw new RangeError("Nachrichten an sich selbst sind nicht möglich / cannot message yourself");
     return peer;
   }
 
@@ -144,7 +281,10 @@ export class Messenger {
         const events = await this.engine.receive(frame);
         this.lastProcessed = Math.max(this.lastProcessed, frame.seq);
         this.scheduleAck();
-        for (const event of events) for (const listener of this.listeners) listener(event);
+        for (const event of events) {
+          if (event.type === "notice" && event.notice.type !== "role") this.stale.add(event.chat);
+          for (const listener of this.listeners) listener(event);
+        }
       } catch (error) {
         // Storage failed: stop acknowledging, so the server keeps the entry for the next run.
         this.failure = error as Error;

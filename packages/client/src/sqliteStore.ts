@@ -10,7 +10,7 @@ import { fromBase64, toBase64 } from "@momedo/protocol";
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, state BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS key_packages (ref TEXT PRIMARY KEY, last_resort INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS key_packages (ref TEXT PRIMARY KEY, suite TEXT NOT NULL, last_resort INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
   chat TEXT NOT NULL, id TEXT NOT NULL, sender TEXT NOT NULL, sender_device TEXT NOT NULL,
   type TEXT NOT NULL, body BLOB NOT NULL, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
@@ -63,6 +63,7 @@ export class SqliteStore implements EngineStore {
     const v = JSON.parse(new TextDecoder().decode(this.open(`kp:${ref}`, row.data))) as Record<string, string | boolean>;
     return {
       ref,
+      suite: v.suite as string,
       publicPackage: fromBase64(v.publicPackage as string),
       initPrivateKey: fromBase64(v.initPrivateKey as string),
       hpkePrivateKey: fromBase64(v.hpkePrivateKey as string),
@@ -71,8 +72,18 @@ export class SqliteStore implements EngineStore {
     };
   }
 
-  async hasLastResortKeyPackage(): Promise<boolean> {
-    return this.db.prepare("SELECT 1 FROM key_packages WHERE last_resort = 1").get() !== undefined;
+  async hasLastResortKeyPackage(suite: string): Promise<boolean> {
+    return this.db.prepare("SELECT 1 FROM key_packages WHERE last_resort = 1 AND suite = ?").get(suite) !== undefined;
+  }
+
+  async listGroups(): Promise<string[]> {
+    return (this.db.prepare("SELECT id FROM groups ORDER BY id").all() as { id: string }[]).map((r) => r.id);
+  }
+
+  async allMessages(): Promise<ChatMessage[]> {
+    return (this.db.prepare("SELECT * FROM messages ORDER BY sent_at, rowid").all() as Record<string, unknown>[]).map((r) =>
+      this.toMessage(r),
+    );
   }
 
   async hasMessage(chat: string, id: string): Promise<boolean> {
@@ -107,6 +118,7 @@ export class SqliteStore implements EngineStore {
       }
       for (const kp of changes.keyPackagesAdded ?? []) {
         const plain = JSON.stringify({
+          suite: kp.suite,
           publicPackage: toBase64(kp.publicPackage),
           initPrivateKey: toBase64(kp.initPrivateKey),
           hpkePrivateKey: toBase64(kp.hpkePrivateKey),
@@ -114,8 +126,8 @@ export class SqliteStore implements EngineStore {
           lastResort: kp.lastResort,
         });
         this.db
-          .prepare("INSERT INTO key_packages (ref, last_resort, data) VALUES (?, ?, ?)")
-          .run(kp.ref, kp.lastResort ? 1 : 0, this.seal(`kp:${kp.ref}`, new TextEncoder().encode(plain)));
+          .prepare("INSERT INTO key_packages (ref, suite, last_resort, data) VALUES (?, ?, ?, ?)")
+          .run(kp.ref, kp.suite, kp.lastResort ? 1 : 0, this.seal(`kp:${kp.ref}`, new TextEncoder().encode(plain)));
       }
       for (const ref of changes.keyPackagesDeleted ?? []) this.db.prepare("DELETE FROM key_packages WHERE ref = ?").run(ref);
       const ownDevice = (this.db.prepare("SELECT value FROM kv WHERE key = 'device'").get() as { value: Buffer } | undefined)?.value.toString();
@@ -138,6 +150,7 @@ export class SqliteStore implements EngineStore {
             m.fromDevice === ownDevice ? 1 : 0,
           );
       }
+      for (const d of changes.messagesDeleted ?? []) this.db.prepare("DELETE FROM messages WHERE chat = ? AND id = ?").run(d.chat, d.id);
       if (changes.cursor !== undefined) {
         this.db
           .prepare("INSERT INTO kv (key, value) VALUES ('cursor', ?) ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)")

@@ -1,6 +1,6 @@
 // The client engine, sans-I/O: the shell pushes in what the server delivered and asks for the
 // frames to send; the engine never opens a socket, reads a clock or touches a database itself.
-import type { CiphersuiteImpl } from "ts-mls";
+import type { CiphersuiteImpl, KeyPackage } from "ts-mls";
 import type { ClientConfig } from "ts-mls/clientConfig.js";
 import {
   authChallengeText,
@@ -11,17 +11,19 @@ import {
   type ClaimedKeyPackage,
   type DeliverFrame,
   type EnrollResponse,
+  type Notice,
 } from "@momedo/protocol";
 import { decodeContent, encodeContent, MAX_TEXT_LENGTH } from "./content.js";
 import {
   ciphersuite,
   clientConfig,
-  commitAdd,
+  commitChanges,
   createGroupState,
   decodeState,
   encodeKeyPackageMessage,
   encodeState,
   encryptApplication,
+  groupCiphersuite,
   groupEpoch,
   groupMembers,
   isActive,
@@ -34,6 +36,7 @@ import {
   sign,
   welcomeRecipients,
   type GroupState,
+  type Member,
   type OwnKeyPackage,
   type SignatureKeys,
 } from "./mls.js";
@@ -54,6 +57,7 @@ export type EngineEvent =
   | { type: "joined"; chat: string; by: string; epoch: number }
   | { type: "changed"; chat: string; epoch: number }
   | { type: "removed"; chat: string }
+  | { type: "notice"; chat: string; from: string; notice: Notice }
   | { type: "undecryptable"; chat: string; seq: number; reason: string };
 
 /** What the shell sends to create a group: one `group.commit` frame's fields. */
@@ -63,6 +67,13 @@ export interface PendingCommit {
   commit: string;
   welcome?: string;
   members: string[];
+  create?: { kind: "group" | "channel"; name: string };
+}
+
+/** KeyPackages the key server handed out for one person. */
+export interface ClaimedPerson {
+  user: string;
+  devices: ClaimedKeyPackage[];
 }
 
 export interface OutgoingMessage {
@@ -141,19 +152,21 @@ export class Engine {
   }
 
   /** New one-time KeyPackages to upload, plus a last-resort one if this device has none yet. */
-  async createKeyPackages(count: number): Promise<{ keyPackages: string[]; lastResort?: string }> {
+  async createKeyPackages(count: number, suite = this.identity.ciphersuite): Promise<{ keyPackages: string[]; lastResort?: string; suite: string }> {
     return this.serialized(async () => {
+      const impl = await ciphersuite(suite);
       const added: StoredKeyPackage[] = [];
-      for (let i = 0; i < count; i++) added.push(this.toStored(await this.newOwnKeyPackage(), false));
+      for (let i = 0; i < count; i++) added.push(this.toStored(await this.newOwnKeyPackage(impl), false, suite));
       let lastResort: StoredKeyPackage | undefined;
-      if (!(await this.store.hasLastResortKeyPackage())) {
-        lastResort = this.toStored(await this.newOwnKeyPackage(), true);
+      if (!(await this.store.hasLastResortKeyPackage(suite))) {
+        lastResort = this.toStored(await this.newOwnKeyPackage(impl), true, suite);
         added.push(lastResort);
       }
       await this.store.apply({ keyPackagesAdded: added });
       return {
         keyPackages: added.filter((k) => !k.lastResort).map((k) => toBase64(encodeKeyPackageMessage(k.publicPackage))),
         ...(lastResort ? { lastResort: toBase64(encodeKeyPackageMessage(lastResort.publicPackage)) } : {}),
+        suite,
       };
     });
   }
@@ -170,36 +183,84 @@ export class Engine {
    * Creates the 1:1 group with `peer`: adds every device of the peer and this person's other
    * devices. The result is held as pending until the server accepts or rejects the commit.
    */
-  async createDirectChat(peer: string, peerDevices: ClaimedKeyPackage[], ownDevices: ClaimedKeyPackage[]): Promise<PendingCommit> {
+  async createDirectChat(peer: string, peerDevices: ClaimedKeyPackage[], ownDevices: ClaimedKeyPackage[], suite = this.identity.ciphersuite): Promise<PendingCommit> {
+    if (peerDevices.length === 0) throw new MlsError("no_key_package", `no device of ${peer}`);
+    return this.createGroup(this.directChat(peer), suite, [
+      { user: peer, devices: peerDevices },
+      { user: this.user, devices: ownDevices },
+    ]);
+  }
+
+  /** Creates a group (or channel) with the claimed devices of its first members. */
+  async createGroup(group: string, suite: string, people: ClaimedPerson[], create?: PendingCommit["create"]): Promise<PendingCommit> {
     return this.serialized(async () => {
-      const group = this.directChat(peer);
-      if (peerDevices.length === 0) throw new MlsError("no_key_package", `no device of ${peer}`);
-      const adds = [];
-      const members = [this.address];
-      for (const [expectedUser, claimed] of [
-        ...peerDevices.map((c) => [peer, c] as const),
-        ...ownDevices.map((c) => [this.user, c] as const),
-      ]) {
-        const { keyPackage, credential } = await readPeerKeyPackage(this.impl, this.identity.orgKey, fromBase64(claimed.keyPackage));
-        // The key server must not be able to slip someone else's device into the chat.
-        if (credential.user !== expectedUser || credential.device !== claimed.device) {
-          throw new MlsError("untrusted_credential", `key package of ${credential.user}/${credential.device} offered for ${expectedUser}/${claimed.device}`);
-        }
-        if (credential.device === this.device && credential.user === this.user) continue;
-        adds.push(keyPackage);
-        members.push(`${credential.user}/${credential.device}`);
-      }
-      const initial = await createGroupState(this.impl, this.config, group, await this.newOwnKeyPackage());
-      const { state, commit, welcome } = await commitAdd(this.impl, initial, adds);
-      this.pending.set(group, state);
-      return {
-        group,
-        epoch: 0,
-        commit: toBase64(commit),
-        ...(welcome ? { welcome: toBase64(welcome) } : {}),
-        members,
-      };
+      const impl = await ciphersuite(suite);
+      const adds = await this.verifiedKeyPackages(impl, people, new Set([this.address]));
+      const initial = await createGroupState(impl, this.config, group, await this.newOwnKeyPackage(impl));
+      return this.pendingCommit(impl, group, initial, { adds }, create);
     });
+  }
+
+  /** Adds people or devices (claimed KeyPackages) to an existing group. */
+  async addMembers(group: string, people: ClaimedPerson[]): Promise<PendingCommit> {
+    return this.serialized(async () => {
+      const state = await this.activeState(group);
+      const impl = await ciphersuite(groupCiphersuite(state));
+      const present = new Set(groupMembers(state).map((m) => `${m.user}/${m.device}`));
+      const adds = await this.verifiedKeyPackages(impl, people, present);
+      return this.pendingCommit(impl, group, state, { adds });
+    });
+  }
+
+  /** Removes the given devices (USER/DEVICE) or every device of the given people (USER). */
+  async removeMembers(group: string, targets: string[]): Promise<PendingCommit> {
+    return this.serialized(async () => {
+      const state = await this.activeState(group);
+      const impl = await ciphersuite(groupCiphersuite(state));
+      const wanted = new Set(targets);
+      const removes = groupMembers(state)
+        .filter((m) => wanted.has(m.user) || wanted.has(`${m.user}/${m.device}`))
+        .filter((m) => !(m.user === this.user && m.device === this.device))
+        .map((m) => m.leafIndex);
+      return this.pendingCommit(impl, group, state, { removes });
+    });
+  }
+
+  /** Fresh keys for this device's leaf and path: forward secrecy and post-compromise security. */
+  async rekey(group: string): Promise<PendingCommit> {
+    return this.serialized(async () => {
+      const state = await this.activeState(group);
+      return this.pendingCommit(await ciphersuite(groupCiphersuite(state)), group, state, {});
+    });
+  }
+
+  /** Members as the MLS tree has them, with leaf indexes. */
+  async memberList(group: string): Promise<Member[]> {
+    const state = await this.loadState(group);
+    return state ? groupMembers(state) : [];
+  }
+
+  async groups(): Promise<string[]> {
+    return this.store.listGroups();
+  }
+
+  /** Every stored message, for the history a newly linked device receives. */
+  async history(): Promise<ChatMessage[]> {
+    return this.store.allMessages();
+  }
+
+  /** A message that the server refused for good leaves the local history again. */
+  async discardOutgoing(chat: string, id: string): Promise<void> {
+    await this.store.apply({ messagesDeleted: [{ chat, id }] });
+  }
+
+  /** Forgets a group this device left. */
+  async forget(group: string): Promise<void> {
+    await this.store.apply({ groups: new Map([[group, null]]) });
+  }
+
+  async importHistory(messages: ChatMessage[]): Promise<void> {
+    await this.store.apply({ messages: messages.map((m) => ({ ...m, outgoing: m.from === this.user })) });
   }
 
   async commitAccepted(group: string): Promise<void> {
@@ -215,6 +276,55 @@ export class Engine {
     this.pending.delete(group);
   }
 
+  private async pendingCommit(
+    impl: CiphersuiteImpl,
+    group: string,
+    state: GroupState,
+    changes: { adds?: KeyPackage[]; removes?: number[] },
+    create?: PendingCommit["create"],
+  ): Promise<PendingCommit> {
+    const epoch = groupEpoch(state);
+    const out = await commitChanges(impl, state, changes);
+    this.pending.set(group, out.state);
+    return {
+      group,
+      epoch,
+      commit: toBase64(out.commit),
+      ...(out.welcome ? { welcome: toBase64(out.welcome) } : {}),
+      // The server's member list is taken from the tree this commit produces, so both agree.
+      members: groupMembers(out.state).map((m) => `${m.user}/${m.device}`),
+      ...(create ? { create } : {}),
+    };
+  }
+
+  private async verifiedKeyPackages(impl: CiphersuiteImpl, people: ClaimedPerson[], skip: Set<string>): Promise<KeyPackage[]> {
+    const adds: KeyPackage[] = [];
+    for (const person of people) {
+      for (const claimed of person.devices) {
+        const { keyPackage, credential } = await readPeerKeyPackage(impl, this.identity.orgKey, fromBase64(claimed.keyPackage));
+        // The key server must not be able to slip someone else's device into the chat.
+        if (credential.user !== person.user || credential.device !== claimed.device) {
+          throw new MlsError(
+            "untrusted_credential",
+            `key package of ${credential.user}/${credential.device} offered for ${person.user}/${claimed.device}`,
+          );
+        }
+        if (keyPackage.cipherSuite !== impl.name) throw new MlsError("malformed", `key package for ${keyPackage.cipherSuite}`);
+        const address = `${credential.user}/${credential.device}`;
+        if (skip.has(address)) continue;
+        skip.add(address);
+        adds.push(keyPackage);
+      }
+    }
+    return adds;
+  }
+
+  private async activeState(group: string): Promise<GroupState> {
+    const state = await this.loadState(group);
+    if (!state || !isActive(state)) throw new MlsError("inactive", `not a member of ${group}`);
+    return state;
+  }
+
   /** Encrypts a text for a group; the state is saved before anything leaves, so no key is reused. */
   async encryptText(group: string, text: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
     return this.serialized(async () => {
@@ -225,7 +335,7 @@ export class Engine {
       const now = retryOf?.sentAt ?? this.env.now();
       const id = retryOf?.id ?? crockford(this.env.randomBytes(10), 16);
       const epoch = groupEpoch(state);
-      const encrypted = await encryptApplication(this.impl, state, encodeContent({ v: 1, id, type: "text", text, sentAt: now }));
+      const encrypted = await encryptApplication(await ciphersuite(groupCiphersuite(state)), state, encodeContent({ v: 1, id, type: "text", text, sentAt: now }));
       const message: ChatMessage = {
         id,
         chat: group,
@@ -262,6 +372,11 @@ export class Engine {
     });
   }
 
+  async groupSuite(group: string): Promise<string | undefined> {
+    const state = await this.loadState(group);
+    return state ? groupCiphersuite(state) : undefined;
+  }
+
   async members(group: string): Promise<string[]> {
     const state = await this.loadState(group);
     return state ? groupMembers(state).map((c) => `${c.user}/${c.device}`) : [];
@@ -275,9 +390,10 @@ export class Engine {
   private async process(frame: DeliverFrame, changes: EngineChanges): Promise<EngineEvent[]> {
     const bytes = fromBase64(frame.data);
     if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes);
+    if (frame.kind === "notice") return [{ type: "notice", chat: frame.group, from: frame.from, notice: parseNotice(bytes) }];
     const state = await this.loadState(frame.group);
     if (!state) throw new MlsError("undecryptable", `no state for ${frame.group}`);
-    const incoming = await processIncoming(this.impl, state, bytes);
+    const incoming = await processIncoming(await ciphersuite(groupCiphersuite(state)), state, bytes);
     changes.groups = new Map([[frame.group, encodeState(incoming.state)]]);
     if (incoming.kind === "commit") {
       if (incoming.removedSelf) return [{ type: "removed", chat: frame.group }];
@@ -310,7 +426,7 @@ export class Engine {
     if (!own) throw new MlsError("no_key_package", "welcome for a key package this device does not hold");
     let state: GroupState;
     try {
-      state = await joinFromWelcome(this.impl, this.config, bytes, this.fromStored(own));
+      state = await joinFromWelcome(await ciphersuite(own.suite), this.config, bytes, this.fromStored(own));
     } catch (error) {
       throw new MlsError("undecryptable", `welcome: ${String(error)}`);
     }
@@ -332,12 +448,12 @@ export class Engine {
     return { publicKey: this.identity.signaturePublicKey, signKey: this.identity.signKey };
   }
 
-  private newOwnKeyPackage(): Promise<OwnKeyPackage> {
-    return newKeyPackage(this.impl, this.identity.credentialIdentity, this.keys());
+  private newOwnKeyPackage(impl: CiphersuiteImpl): Promise<OwnKeyPackage> {
+    return newKeyPackage(impl, this.identity.credentialIdentity, this.keys());
   }
 
-  private toStored(kp: OwnKeyPackage, lastResort: boolean): StoredKeyPackage {
-    return { ref: kp.ref, publicPackage: kp.publicPackage, ...kp.privatePackage, lastResort };
+  private toStored(kp: OwnKeyPackage, lastResort: boolean, suite: string): StoredKeyPackage {
+    return { ref: kp.ref, suite, publicPackage: kp.publicPackage, ...kp.privatePackage, lastResort };
   }
 
   private fromStored(kp: StoredKeyPackage): OwnKeyPackage {
@@ -358,4 +474,14 @@ export class Engine {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function parseNotice(bytes: Uint8Array): Notice {
+  try {
+    const notice = JSON.parse(new TextDecoder().decode(bytes)) as Notice;
+    if (typeof notice?.type === "string") return notice;
+  } catch {
+    // fall through
+  }
+  throw new MlsError("malformed", "unreadable notice");
 }

@@ -154,8 +154,18 @@ export interface CommitOutput {
   welcome?: Uint8Array;
 }
 
-export async function commitAdd(impl: CiphersuiteImpl, state: GroupState, adds: KeyPackage[]): Promise<CommitOutput> {
-  const proposals: Proposal[] = adds.map((keyPackage) => ({ proposalType: "add", add: { keyPackage } }));
+export interface Changes {
+  adds?: KeyPackage[];
+  /** Leaf indexes to remove. */
+  removes?: number[];
+}
+
+/** One commit with the given adds and removes; with neither it is a re-key of the own leaf. */
+export async function commitChanges(impl: CiphersuiteImpl, state: GroupState, changes: Changes): Promise<CommitOutput> {
+  const proposals: Proposal[] = [
+    ...(changes.removes ?? []).map((removed): Proposal => ({ proposalType: "remove", remove: { removed } })),
+    ...(changes.adds ?? []).map((keyPackage): Proposal => ({ proposalType: "add", add: { keyPackage } })),
+  ];
   const result = await createCommit(
     { state, cipherSuite: impl },
     { extraProposals: proposals, ratchetTreeExtension: true },
@@ -254,15 +264,27 @@ function memberCredential(state: GroupState, leafIndex: number): DeviceCredentia
   return credential;
 }
 
-export function groupMembers(state: GroupState): DeviceCredential[] {
-  const members: DeviceCredential[] = [];
-  for (const node of state.ratchetTree) {
+export interface Member extends DeviceCredential {
+  leafIndex: number;
+}
+
+export function groupMembers(state: GroupState): Member[] {
+  const members: Member[] = [];
+  state.ratchetTree.forEach((node, index) => {
     if (node?.nodeType === "leaf" && node.leaf.credential.credentialType === "basic") {
       const credential = decodeIdentity(node.leaf.credential.identity);
-      if (credential) members.push(credential);
+      if (credential) members.push({ ...credential, leafIndex: index / 2 });
     }
-  }
+  });
   return members;
+}
+
+export function ownLeafIndex(state: GroupState): number {
+  return state.privatePath.leafIndex;
+}
+
+export function groupCiphersuite(state: GroupState): string {
+  return state.groupContext.cipherSuite;
 }
 
 export function groupEpoch(state: GroupState): number {

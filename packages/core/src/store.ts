@@ -14,6 +14,7 @@ export interface StoredIdentity {
 
 export interface StoredKeyPackage {
   ref: string;
+  suite: string;
   publicPackage: Uint8Array;
   initPrivateKey: Uint8Array;
   hpkePrivateKey: Uint8Array;
@@ -40,6 +41,7 @@ export interface EngineChanges {
   keyPackagesAdded?: StoredKeyPackage[];
   keyPackagesDeleted?: string[];
   messages?: ChatMessage[];
+  messagesDeleted?: { chat: string; id: string }[];
   /** Highest mailbox sequence number fully processed. */
   cursor?: number;
 }
@@ -48,7 +50,9 @@ export interface EngineStore {
   loadIdentity(): Promise<StoredIdentity | undefined>;
   loadGroup(group: string): Promise<Uint8Array | undefined>;
   loadKeyPackage(ref: string): Promise<StoredKeyPackage | undefined>;
-  hasLastResortKeyPackage(): Promise<boolean>;
+  hasLastResortKeyPackage(suite: string): Promise<boolean>;
+  listGroups(): Promise<string[]>;
+  allMessages(): Promise<ChatMessage[]>;
   hasMessage(chat: string, id: string): Promise<boolean>;
   cursor(): Promise<number>;
   apply(changes: EngineChanges): Promise<void>;
@@ -71,8 +75,14 @@ export class MemoryStore implements EngineStore {
   async loadKeyPackage(ref: string) {
     return this.keyPackages.get(ref);
   }
-  async hasLastResortKeyPackage() {
-    return [...this.keyPackages.values()].some((k) => k.lastResort);
+  async hasLastResortKeyPackage(suite: string) {
+    return [...this.keyPackages.values()].some((k) => k.lastResort && k.suite === suite);
+  }
+  async listGroups() {
+    return [...this.groups.keys()];
+  }
+  async allMessages() {
+    return [...this.messages];
   }
   async hasMessage(chat: string, id: string) {
     return this.messages.some((m) => m.chat === chat && m.id === id);
@@ -88,7 +98,11 @@ export class MemoryStore implements EngineStore {
     }
     for (const kp of changes.keyPackagesAdded ?? []) this.keyPackages.set(kp.ref, kp);
     for (const ref of changes.keyPackagesDeleted ?? []) this.keyPackages.delete(ref);
-    this.messages.push(...(changes.messages ?? []));
+    for (const m of changes.messages ?? []) if (!this.messages.some((x) => x.chat === m.chat && x.id === m.id)) this.messages.push(m);
+    for (const d of changes.messagesDeleted ?? []) {
+      const i = this.messages.findIndex((m) => m.chat === d.chat && m.id === d.id);
+      if (i >= 0) this.messages.splice(i, 1);
+    }
     if (changes.cursor !== undefined) this.seq = Math.max(this.seq, changes.cursor);
   }
 }

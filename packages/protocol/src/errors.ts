@@ -13,10 +13,12 @@ export const ERRORS = {
   not_member: ["Dieses Gerät ist nicht Mitglied der Unterhaltung.", "This device is not a member of the conversation."],
   epoch_conflict: ["Die Unterhaltung wurde inzwischen geändert; bitte erneut versuchen.", "The conversation changed meanwhile; please retry."],
   stale_epoch: ["Die Unterhaltung ist weiter; erst die neuesten Änderungen abholen.", "The conversation has moved on; fetch the latest changes first."],
-  policy_denied: ["Diese Änderung der Mitglieder ist nicht erlaubt.", "This change of members is not allowed."],
+  policy_denied: ["Das ist in dieser Unterhaltung nicht erlaubt.", "This is not allowed in this conversation."],
   unknown_device: ["Ein genanntes Gerät ist nicht angemeldet.", "A named device is not enrolled."],
   key_package_invalid: ["Ein Schlüsselpaket ist ungültig.", "A key package is not valid."],
   quota_exceeded: ["Zu viele Schlüsselpakete hochgeladen.", "Too many key packages uploaded."],
+  link_invalid: ["Dieser Verknüpfungscode ist ungültig oder abgelaufen.", "This link code is not valid or has expired."],
+  unknown_group: ["Diese Unterhaltung gibt es nicht.", "No such conversation."],
   rate_limited: ["Zu viele Anfragen; bitte kurz warten.", "Too many requests; please wait a moment."],
   internal: ["Interner Serverfehler.", "Internal server error."],
 } as const satisfies Record<string, readonly [string, string]>;

@@ -11,8 +11,15 @@ const GroupId = Type.String({ pattern: "^[0-9A-Za-z._-]{4,64}$" });
 const RequestId = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
 const Epoch = Type.Integer({ minimum: 0 });
 const Seq = Type.Integer({ minimum: 0 });
+const Suite = Type.String({ pattern: "^MLS_[0-9A-Za-z_]{8,60}$" });
 
-export const MAILBOX_KINDS = ["welcome", "commit", "app"] as const;
+export const MAILBOX_KINDS = ["welcome", "commit", "app", "notice"] as const;
+export const GROUP_KINDS = ["direct", "group", "channel"] as const;
+export type GroupKind = (typeof GROUP_KINDS)[number];
+export const ROLES = ["owner", "admin", "member"] as const;
+export type Role = (typeof ROLES)[number];
+const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const GroupName = Type.String({ minLength: 1, maxLength: 100 });
 export type MailboxKind = (typeof MAILBOX_KINDS)[number];
 
 // --- device -> server -------------------------------------------------------------------
@@ -27,11 +34,12 @@ export const KeysUploadFrame = Type.Object(
     id: RequestId,
     keyPackages: Type.Array(Bytes, { maxItems: 100 }),
     lastResort: Type.Optional(Bytes),
+    suite: Type.Optional(Suite),
   },
   { additionalProperties: false },
 );
 export const KeysClaimFrame = Type.Object(
-  { t: Type.Literal("keys.claim"), id: RequestId, user: ShortId },
+  { t: Type.Literal("keys.claim"), id: RequestId, user: ShortId, suite: Type.Optional(Suite) },
   { additionalProperties: false },
 );
 export const GroupCommitFrame = Type.Object(
@@ -43,6 +51,12 @@ export const GroupCommitFrame = Type.Object(
     commit: Bytes,
     welcome: Type.Optional(Bytes),
     members: Type.Array(DeviceAddress, { minItems: 1, maxItems: 10000 }),
+    create: Type.Optional(
+      Type.Object(
+        { kind: Type.Union([Type.Literal("group"), Type.Literal("channel")]), name: GroupName },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -51,6 +65,28 @@ export const GroupSendFrame = Type.Object(
   { additionalProperties: false },
 );
 export const PingFrame = Type.Object({ t: Type.Literal("ping"), id: RequestId }, { additionalProperties: false });
+export const GroupRoleFrame = Type.Object(
+  { t: Type.Literal("group.role"), id: RequestId, group: GroupId, user: ShortId, role: RoleSchema },
+  { additionalProperties: false },
+);
+export const GroupLeaveFrame = Type.Object(
+  { t: Type.Literal("group.leave"), id: RequestId, group: GroupId },
+  { additionalProperties: false },
+);
+export const GroupInfoFrame = Type.Object(
+  { t: Type.Literal("group.info"), id: RequestId, group: GroupId },
+  { additionalProperties: false },
+);
+export const GroupsListFrame = Type.Object({ t: Type.Literal("groups.list"), id: RequestId }, { additionalProperties: false });
+export const DeviceInviteFrame = Type.Object({ t: Type.Literal("device.invite"), id: RequestId }, { additionalProperties: false });
+export const DeviceRemoveFrame = Type.Object(
+  { t: Type.Literal("device.remove"), id: RequestId, device: ShortId },
+  { additionalProperties: false },
+);
+export const LinkDeliverFrame = Type.Object(
+  { t: Type.Literal("link.deliver"), id: RequestId, link: ShortId, package: Bytes },
+  { additionalProperties: false },
+);
 
 export type AuthFrame = Static<typeof AuthFrame>;
 export type AckFrame = Static<typeof AckFrame>;
@@ -59,6 +95,13 @@ export type KeysClaimFrame = Static<typeof KeysClaimFrame>;
 export type GroupCommitFrame = Static<typeof GroupCommitFrame>;
 export type GroupSendFrame = Static<typeof GroupSendFrame>;
 export type PingFrame = Static<typeof PingFrame>;
+export type GroupRoleFrame = Static<typeof GroupRoleFrame>;
+export type GroupLeaveFrame = Static<typeof GroupLeaveFrame>;
+export type GroupInfoFrame = Static<typeof GroupInfoFrame>;
+export type GroupsListFrame = Static<typeof GroupsListFrame>;
+export type DeviceInviteFrame = Static<typeof DeviceInviteFrame>;
+export type DeviceRemoveFrame = Static<typeof DeviceRemoveFrame>;
+export type LinkDeliverFrame = Static<typeof LinkDeliverFrame>;
 export type ClientFrame =
   | AuthFrame
   | AckFrame
@@ -66,7 +109,14 @@ export type ClientFrame =
   | KeysClaimFrame
   | GroupCommitFrame
   | GroupSendFrame
-  | PingFrame;
+  | PingFrame
+  | GroupRoleFrame
+  | GroupLeaveFrame
+  | GroupInfoFrame
+  | GroupsListFrame
+  | DeviceInviteFrame
+  | DeviceRemoveFrame
+  | LinkDeliverFrame;
 export type RequestFrame = Exclude<ClientFrame, AuthFrame | AckFrame>;
 
 const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
@@ -77,11 +127,19 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   "group.commit": GroupCommitFrame,
   "group.send": GroupSendFrame,
   ping: PingFrame,
+  "group.role": GroupRoleFrame,
+  "group.leave": GroupLeaveFrame,
+  "group.info": GroupInfoFrame,
+  "groups.list": GroupsListFrame,
+  "device.invite": DeviceInviteFrame,
+  "device.remove": DeviceRemoveFrame,
+  "link.deliver": LinkDeliverFrame,
 };
 
 // --- server -> device -------------------------------------------------------------------
 export const ChallengeFrame = Type.Object({ t: Type.Literal("challenge"), nonce: Bytes, server: Type.String() });
-export const ReadyFrame = Type.Object({ t: Type.Literal("ready"), user: ShortId, device: ShortId });
+/** `suite`: the ciphersuite the server asks new groups to use. */
+export const ReadyFrame = Type.Object({ t: Type.Literal("ready"), user: ShortId, device: ShortId, suite: Suite });
 export const DeliverFrame = Type.Object({
   t: Type.Literal("msg"),
   seq: Seq,
@@ -134,9 +192,27 @@ export interface GroupCommitResult {
 export interface GroupSendResult {
   delivered: number;
 }
-export interface CommitRejection {
-  epoch: number;
+export interface GroupMemberInfo {
+  user: string;
+  name: string;
+  role: Role;
+  devices: string[];
 }
+export interface GroupInfoResult {
+  group: string;
+  kind: GroupKind;
+  name: string;
+  epoch: number;
+  members: GroupMemberInfo[];
+}
+export interface GroupsListResult {
+  groups: { group: string; kind: GroupKind; name: string; role: Role }[];
+}
+/** Server-authored mailbox entries (kind "notice"), JSON in `data`. */
+export type Notice =
+  | { type: "left"; user: string }
+  | { type: "role"; user: string; role: Role }
+  | { type: "device_removed"; user: string; device: string };
 
 function decodeFrame<F extends { t: string }>(text: string, schemas: Record<string, TSchema>): F {
   let value: unknown;

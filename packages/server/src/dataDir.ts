@@ -16,11 +16,12 @@ export interface DataDir {
   ciphersuite: string;
 }
 
-export function openDataDir(path: string): DataDir {
+export function openDataDir(path: string, ciphersuite?: string): DataDir {
   const db = openDatabase(join(path, "momedo.sqlite"));
   const orgKey = loadOrCreateOrgKey(path);
   if (!getMeta(db, "organization")) setMeta(db, "organization", "momedo");
-  if (!getMeta(db, "ciphersuite")) setMeta(db, "ciphersuite", DEFAULT_CIPHERSUITE_NAME);
+  if (ciphersuite) setMeta(db, "ciphersuite", ciphersuite);
+  else if (!getMeta(db, "ciphersuite")) setMeta(db, "ciphersuite", DEFAULT_CIPHERSUITE_NAME);
   return {
     path,
     db,

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { errorMessage, isErrorCode, MomedoError } from "@momedo/protocol";
 import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
 import { terminalQr } from "./admin/terminalQr.js";
+import { ciphersuiteFromOption } from "./ciphersuite.js";
 import { openDataDir } from "./dataDir.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORT, startServer } from "./server.js";
 
@@ -37,8 +38,9 @@ program
   .option("--no-tls", "ohne TLS, hinter einem Proxy / plain HTTP behind a TLS proxy")
   .option("--public-url <url>", "Adresse in Einladungen / address put into invites (env MOMEDO_PUBLIC_URL)", process.env.MOMEDO_PUBLIC_URL)
   .addOption(new Option("--max-message-bytes <n>", "größte Nachricht / largest message").default(String(DEFAULT_MAX_MESSAGE_BYTES)))
+  .option("--ciphersuite <name>", "MLS-Verfahren für neue Unterhaltungen / MLS ciphersuite for new conversations: x25519 (Standard/default), xwing (post-quantum hybrid)")
   .option("--mailbox-ttl-days <n>", "Tage bis ungelesene Nachrichten verfallen / days until unfetched messages expire", "30")
-  .action(async (options: { host: string; port: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes: string; mailboxTtlDays: string }, command: Command) => {
+  .action(async (options: { host: string; port: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes: string; mailboxTtlDays: string; ciphersuite?: string }, command: Command) => {
     const { data, json } = globals(command);
     if (options.database && !/^sqlite:/.test(options.database)) {
       throw new UsageError(
@@ -54,6 +56,7 @@ program
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       maxMessageBytes: parseInteger("--max-message-bytes", options.maxMessageBytes, 1024, 64 * 1024 * 1024),
       mailboxTtlDays: parseInteger("--mailbox-ttl-days", options.mailboxTtlDays, 1, 3650),
+      ...(options.ciphersuite ? { ciphersuite: ciphersuiteFromOption(options.ciphersuite) } : {}),
     });
     print(
       json,

@@ -9,6 +9,7 @@ import { enroll } from "./enrollment/enroll.js";
 import { DeliveryService } from "./groups/deliveryService.js";
 import { handleHttp } from "./http/routes.js";
 import { KeyPackages } from "./keys/keyPackages.js";
+import { Links } from "./devices/links.js";
 import { DEFAULT_MAILBOX_TTL_DAYS, Mailbox } from "./mailbox/mailbox.js";
 import { WriteQueue } from "./mailbox/writeQueue.js";
 import { DeviceConnection } from "./relay/connection.js";
@@ -28,6 +29,8 @@ export interface ServerOptions {
   publicUrl?: string;
   maxMessageBytes?: number;
   mailboxTtlDays?: number;
+  /** MLS ciphersuite for new groups; kept in the data directory once set. */
+  ciphersuite?: string;
 }
 
 export interface RunningServer {
@@ -39,7 +42,7 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const data = openDataDir(options.dataDir);
+  const data = openDataDir(options.dataDir, options.ciphersuite);
   const { db, people } = data;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const mailboxTtl = (options.mailboxTtlDays ?? DEFAULT_MAILBOX_TTL_DAYS) * DAY;
@@ -50,6 +53,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     console.error("FATAL: cannot write to the database; stopping so nothing unsaved is acknowledged", error);
     process.exit(70);
   });
+  const links = new Links(db);
   const delivery = new DeliveryService(db, people, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
 
   const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
@@ -61,6 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const held = keyPackages.upload(
           connection.user,
           connection.device,
+          frame.suite ?? data.ciphersuite,
           frame.keyPackages.map((k) => fromBase64(k)),
           frame.lastResort ? fromBase64(frame.lastResort) : undefined,
         );
@@ -68,7 +73,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       case "keys.claim": {
         if (!people.exists(frame.user)) throw new MomedoError("unknown_user", frame.user);
-        const claimed = keyPackages.claim(frame.user, people.activeDevices(frame.user), frame.user === connection.user ? connection.device : undefined);
+        const claimed = keyPackages.claim(
+          frame.user,
+          people.activeDevices(frame.user),
+          frame.suite ?? data.ciphersuite,
+          frame.user === connection.user ? connection.device : undefined,
+        );
         if (claimed.length === 0 && frame.user !== connection.user) throw new MomedoError("no_key_packages", frame.user);
         return {
           user: frame.user,
@@ -79,11 +89,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return delivery.commit(connection.address, frame);
       case "group.send":
         return delivery.send(connection.address, frame);
+      case "group.role":
+        return delivery.setRole(connection.address, frame.group, frame.user, frame.role);
+      case "group.leave":
+        return delivery.leave(connection.address, frame.group);
+      case "group.info":
+        return delivery.info(connection.address, frame.group);
+      case "groups.list":
+        return delivery.list(connection.address);
+      case "device.invite":
+        return { code: data.invites.create(connection.user, 1) };
+      case "device.remove": {
+        people.revokeDevice(connection.user, frame.device);
+        const address = `${connection.user}/${frame.device}`;
+        delivery.deviceRemoved(address);
+        if (address !== connection.address) hub.disconnect(address);
+        return { removed: address };
+      }
+      case "link.deliver":
+        return { n: links.deliver(frame.link, fromBase64(frame.package)) };
     }
   };
 
   const relayContext = {
     serverName: data.organization,
+    suite: data.ciphersuite,
     deviceKey: (user: string, device: string) => people.deviceKey(user, device),
     signedIn: (c: DeviceConnection) => {
       hub.signedIn(c);
@@ -97,6 +127,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const routes = {
     enroll: (body: unknown) => enroll({ ...data }, body),
+    createLink: (body: unknown) => {
+      const key = (body as { publicKey?: unknown } | null)?.publicKey;
+      if (typeof key !== "string") throw new MomedoError("bad_frame", "publicKey");
+      return { link: links.create(fromBase64(key)) };
+    },
+    linkKey: (id: string) => ({ publicKey: Buffer.from(links.publicKey(id)).toString("base64") }),
+    linkPackages: (id: string, after: number) => ({ packages: links.packages(id, after) }),
     health: () => ({ ok: true, organization: data.organization, online: hub.count }),
     landing: () => landingPage(data.organization),
   };
@@ -147,9 +184,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     setInterval(() => {
       const since = lastRevocationCheck;
       lastRevocationCheck = Date.now();
+      // Devices revoked by the admin CLI (another process) are noticed here.
       for (const { user, device } of people.revokedSince(since - 1000)) {
         hub.disconnect(`${user}/${device}`);
-        delivery.forgetDevice(`${user}/${device}`);
+        delivery.deviceRemoved(`${user}/${device}`);
       }
     }, 5_000),
   ];

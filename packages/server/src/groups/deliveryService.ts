@@ -1,23 +1,32 @@
 // The MLS Delivery Service: orders commits per group (first valid commit for an epoch wins),
-// keeps the member list it needs for fan-out, and writes every copy into the members' mailboxes.
+// keeps the member list and roles it needs for policy and fan-out, and writes every copy into
+// the members' mailboxes.
 import {
-  directChatId,
   isDirectChatId,
   MomedoError,
   parseDeviceAddress,
   type GroupCommitFrame,
+  type GroupInfoResult,
+  type GroupKind,
   type GroupSendFrame,
+  type GroupsListResult,
   type MailboxKind,
+  type Notice,
+  type Role,
 } from "@momedo/protocol";
 import type { Db } from "../storage/database.js";
 import type { Mailbox, MailboxEntry } from "../mailbox/mailbox.js";
 import type { WriteQueue } from "../mailbox/writeQueue.js";
 import type { People } from "../people/people.js";
+import { checkCommit, checkLeave, checkRoleChange, checkSend, memberChange, userOf, type GroupView } from "./policy.js";
 
 interface GroupRecord {
+  kind: GroupKind;
+  name: string;
   epoch: number;
   members: string[];
   memberSet: Set<string>;
+  roles: Map<string, Role>;
 }
 
 export interface Recipient {
@@ -29,6 +38,8 @@ export type Push = (recipients: Recipient[]) => void;
 
 export class DeliveryService {
   private readonly groups = new Map<string, GroupRecord>();
+  /** Revoked devices: they keep their leaf until someone commits its removal, but get nothing. */
+  private readonly inactive = new Set<string>();
   private readonly maxMessageBytes: number;
 
   constructor(
@@ -40,48 +51,52 @@ export class DeliveryService {
     options: { maxMessageBytes: number },
   ) {
     this.maxMessageBytes = options.maxMessageBytes;
+    for (const { user, device } of people.revokedSince(0)) this.inactive.add(`${user}/${device}`);
   }
 
   /** Accepts a commit if it is the first for the group's current epoch; resolves once durable. */
   commit(sender: string, frame: GroupCommitFrame): Promise<{ epoch: number }> {
-    const group = this.load(frame.group);
-    const oldMembers = group ? group.members : [sender];
-    if (group && !group.memberSet.has(sender)) throw new MomedoError("not_member", frame.group);
-    const currentEpoch = group?.epoch ?? 0;
-    if (frame.epoch !== currentEpoch) throw new MomedoError("epoch_conflict", `current epoch ${currentEpoch}`);
+    const existing = this.load(frame.group);
+    let group: GroupRecord;
+    if (existing) {
+      if (!existing.memberSet.has(sender) || this.inactive.has(sender)) throw new MomedoError("not_member", frame.group);
+      if (frame.epoch !== existing.epoch) throw new MomedoError("epoch_conflict", `current epoch ${existing.epoch}`);
+      group = existing;
+    } else {
+      if (frame.epoch !== 0) throw new MomedoError("epoch_conflict", "current epoch 0");
+      group = this.newGroup(frame, { user: userOf(sender), address: sender });
+    }
     const members = [...new Set(frame.members)];
-    if (!members.includes(sender)) throw new MomedoError("policy_denied", "the committer must stay a member");
-    for (const address of members) {
+    const change = memberChange(group.members, members);
+    for (const address of change.added) {
       const { user, device } = parseDeviceAddress(address);
       if (!this.people.deviceKey(user, device)) throw new MomedoError("unknown_device", address);
     }
-    this.checkPolicy(frame.group, members);
+    checkCommit(frame.group, this.view(group), sender, members);
     const commit = this.decode(frame.commit);
     const welcome = frame.welcome ? this.decode(frame.welcome) : undefined;
-    const added = members.filter((m) => !oldMembers.includes(m));
-    if (added.length > 0 && !welcome) throw new MomedoError("bad_frame", "added members need a welcome");
+    if (change.added.length > 0 && !welcome) throw new MomedoError("bad_frame", "added members need a welcome");
 
-    const epoch = currentEpoch + 1;
-    const record: GroupRecord = { epoch, members, memberSet: new Set(members) };
-    this.groups.set(frame.group, record);
+    const epoch = group.epoch + 1;
+    const roles = new Map(group.roles);
+    if (group.kind !== "direct") {
+      for (const user of change.addedUsers) if (!roles.has(user)) roles.set(user, "member");
+      for (const user of change.removedUsers) roles.delete(user);
+    }
+    const updated: GroupRecord = { ...group, epoch, members, memberSet: new Set(members), roles };
+    this.groups.set(frame.group, updated);
     const at = Date.now();
+    // Everyone in the old epoch hears of the commit, removed members included.
+    const receivers = group.members.filter((m) => m !== sender && this.receives(group, m));
     const copies: [string, MailboxKind, Buffer][] = [
-      ...oldMembers.filter((m) => m !== sender).map((m) => [m, "commit", commit] as [string, MailboxKind, Buffer]),
-      ...added.map((m) => [m, "welcome", welcome!] as [string, MailboxKind, Buffer]),
+      ...receivers.map((m) => [m, "commit", commit] as [string, MailboxKind, Buffer]),
+      ...change.added.map((m) => [m, "welcome", welcome!] as [string, MailboxKind, Buffer]),
     ];
     return new Promise((resolve) => {
       const recipients: Recipient[] = [];
       this.queue.enqueue(
         () => {
-          this.db
-            .prepare("INSERT INTO groups (id, epoch, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch")
-            .run(frame.group, epoch, at);
-          this.db.prepare("DELETE FROM group_members WHERE group_id = ?").run(frame.group);
-          const addMember = this.db.prepare("INSERT INTO group_members (group_id, user_id, device_id) VALUES (?, ?, ?)");
-          for (const address of members) {
-            const { user, device } = parseDeviceAddress(address);
-            addMember.run(frame.group, user, device);
-          }
+          this.save(frame.group, updated, at);
           for (const [address, kind, data] of copies) recipients.push(this.write(address, frame.group, kind, sender, data, at));
         },
         () => {
@@ -95,30 +110,159 @@ export class DeliveryService {
   /** Fans an application message out to every other member device; resolves once durable. */
   send(sender: string, frame: GroupSendFrame): Promise<{ delivered: number }> {
     const group = this.load(frame.group);
-    if (!group || !group.memberSet.has(sender)) throw new MomedoError("not_member", frame.group);
+    if (!group || !this.receives(group, sender)) throw new MomedoError("not_member", frame.group);
     if (frame.epoch !== group.epoch) throw new MomedoError("stale_epoch", `current epoch ${group.epoch}`);
+    checkSend(this.view(group), sender);
     const data = this.decode(frame.data);
     const at = Date.now();
-    const targets = group.members.filter((m) => m !== sender);
+    const targets = group.members.filter((m) => m !== sender && this.receives(group, m));
+    return this.fanOut(frame.group, sender, "app", data, at, targets).then((delivered) => ({ delivered }));
+  }
+
+  setRole(actor: string, group: string, user: string, role: Role): Promise<{ role: Role }> {
+    const record = this.memberGroup(actor, group);
+    checkRoleChange(this.view(record), userOf(actor), user, role);
+    record.roles.set(user, role);
+    const notice: Notice = { type: "role", user, role };
+    return this.notify(group, record, actor, notice, () =>
+      this.db.prepare("UPDATE group_roles SET role = ? WHERE group_id = ? AND user_id = ?").run(role, group, user),
+    ).then(() => ({ role }));
+  }
+
+  /** A person leaves: no more deliveries at once; a remaining member commits the removal. */
+  leave(actor: string, group: string): Promise<{ left: true }> {
+    const record = this.memberGroup(actor, group);
+    const user = userOf(actor);
+    checkLeave(this.view(record), user);
+    record.roles.delete(user);
+    const notice: Notice = { type: "left", user };
+    return this.notify(group, record, actor, notice, () =>
+      this.db.prepare("DELETE FROM group_roles WHERE group_id = ? AND user_id = ?").run(group, user),
+    ).then(() => ({ left: true as const }));
+  }
+
+  /** A device was revoked: it gets nothing more; the groups it was in hear of it. */
+  deviceRemoved(address: string): void {
+    this.inactive.add(address);
+    const { user, device } = parseDeviceAddress(address);
+    const rows = this.db
+      .prepare("SELECT group_id AS id FROM group_members WHERE user_id = ? AND device_id = ?")
+      .all(user, device) as { id: string }[];
+    for (const { id } of rows) {
+      const record = this.load(id);
+      if (record) void this.notify(id, record, address, { type: "device_removed", user, device });
+    }
+  }
+
+  info(actor: string, group: string): GroupInfoResult {
+    const record = this.memberGroup(actor, group);
+    const byUser = new Map<string, string[]>();
+    for (const address of record.members) {
+      if (!this.receives(record, address)) continue;
+      const { user, device } = parseDeviceAddress(address);
+      byUser.set(user, [...(byUser.get(user) ?? []), device]);
+    }
+    return {
+      group,
+      kind: record.kind,
+      name: record.name,
+      epoch: record.epoch,
+      members: [...byUser].map(([user, devices]) => ({
+        user,
+        name: this.people.name(user) ?? "",
+        role: record.kind === "direct" ? "member" : (record.roles.get(user) ?? "member"),
+        devices,
+      })),
+    };
+  }
+
+  list(actor: string): GroupsListResult {
+    const { user, device } = parseDeviceAddress(actor);
+    const ids = (
+      this.db.prepare("SELECT group_id AS id FROM group_members WHERE user_id = ? AND device_id = ?").all(user, device) as {
+        id: string;
+      }[]
+    ).map((r) => r.id);
+    const groups: GroupsListResult["groups"] = [];
+    for (const id of ids) {
+      const record = this.load(id);
+      if (!record || !this.receives(record, actor)) continue;
+      groups.push({ group: id, kind: record.kind, name: record.name, role: record.kind === "direct" ? "member" : (record.roles.get(user) ?? "member") });
+    }
+    return { groups };
+  }
+
+  /** Before the first commit the creator's device is the only member. */
+  private newGroup(frame: GroupCommitFrame, creator: { user: string; address: string }): GroupRecord {
+    const sender = creator.address;
+    if (isDirectChatId(frame.group)) {
+      return { kind: "direct", name: "", epoch: 0, members: [sender], memberSet: new Set([sender]), roles: new Map() };
+    }
+    if (!frame.create || !frame.group.startsWith("g.")) {
+      throw new MomedoError("policy_denied", "a new group needs a kind and a name, and an ID starting with g.");
+    }
+    return {
+      kind: frame.create.kind,
+      name: frame.create.name,
+      epoch: 0,
+      members: [sender],
+      memberSet: new Set([sender]),
+      roles: new Map([[creator.user, "owner"]]),
+    };
+  }
+
+  private view(group: GroupRecord): GroupView {
+    return { kind: group.kind, members: group.members, roles: group.roles, inactive: this.inactive };
+  }
+
+  private receives(group: GroupRecord, address: string): boolean {
+    if (!group.memberSet.has(address) || this.inactive.has(address)) return false;
+    return group.kind === "direct" || group.roles.has(userOf(address));
+  }
+
+  private memberGroup(actor: string, group: string): GroupRecord {
+    const record = this.load(group);
+    if (!record || !this.receives(record, actor)) throw new MomedoError("not_member", group);
+    return record;
+  }
+
+  private notify(group: string, record: GroupRecord, actor: string, notice: Notice, write?: () => void): Promise<number> {
+    const data = Buffer.from(JSON.stringify(notice));
+    const targets = record.members.filter((m) => m !== actor && this.receives(record, m));
+    return this.fanOut(group, actor, "notice", data, Date.now(), targets, write);
+  }
+
+  private fanOut(group: string, sender: string, kind: MailboxKind, data: Buffer, at: number, targets: string[], write?: () => void): Promise<number> {
     return new Promise((resolve) => {
       const recipients: Recipient[] = [];
       this.queue.enqueue(
         () => {
-          for (const address of targets) recipients.push(this.write(address, frame.group, "app", sender, data, at));
+          write?.();
+          for (const address of targets) recipients.push(this.write(address, group, kind, sender, data, at));
         },
         () => {
           this.push(recipients);
-          resolve({ delivered: recipients.length });
+          resolve(recipients.length);
         },
       );
     });
   }
 
-  /** Forgets devices that were revoked, so they no longer receive copies. */
-  forgetDevice(address: string): void {
-    for (const group of this.groups.values()) {
-      if (group.memberSet.delete(address)) group.members = group.members.filter((m) => m !== address);
+  private save(id: string, group: GroupRecord, at: number): void {
+    this.db
+      .prepare(
+        "INSERT INTO groups (id, epoch, created_at, kind, name) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET epoch = excluded.epoch",
+      )
+      .run(id, group.epoch, at, group.kind, group.name);
+    this.db.prepare("DELETE FROM group_members WHERE group_id = ?").run(id);
+    const addMember = this.db.prepare("INSERT INTO group_members (group_id, user_id, device_id) VALUES (?, ?, ?)");
+    for (const address of group.members) {
+      const { user, device } = parseDeviceAddress(address);
+      addMember.run(id, user, device);
     }
+    this.db.prepare("DELETE FROM group_roles WHERE group_id = ?").run(id);
+    const addRole = this.db.prepare("INSERT INTO group_roles (group_id, user_id, role) VALUES (?, ?, ?)");
+    for (const [user, role] of group.roles) addRole.run(id, user, role);
   }
 
   private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number): Recipient {
@@ -134,26 +278,24 @@ export class DeliveryService {
     return bytes;
   }
 
-  private checkPolicy(group: string, members: string[]): void {
-    if (!isDirectChatId(group)) throw new MomedoError("policy_denied", "only direct chats in this version");
-    const users = [...new Set(members.map((m) => parseDeviceAddress(m).user))].sort();
-    // A direct chat holds exactly the two people its ID is derived from.
-    if (users.length !== 2 || directChatId(users[0]!, users[1]!) !== group) {
-      throw new MomedoError("policy_denied", "a direct chat holds exactly its two people");
-    }
-  }
-
   private load(id: string): GroupRecord | undefined {
     let group = this.groups.get(id);
     if (group) return group;
-    const row = this.db.prepare("SELECT epoch FROM groups WHERE id = ?").get(id) as { epoch: number } | undefined;
+    const row = this.db.prepare("SELECT epoch, kind, name FROM groups WHERE id = ?").get(id) as
+      | { epoch: number; kind: GroupKind; name: string }
+      | undefined;
     if (!row) return undefined;
     const members = (
       this.db.prepare("SELECT user_id || '/' || device_id AS address FROM group_members WHERE group_id = ?").all(id) as {
         address: string;
       }[]
     ).map((r) => r.address);
-    group = { epoch: row.epoch, members, memberSet: new Set(members) };
+    const roles = new Map(
+      (this.db.prepare("SELECT user_id AS user, role FROM group_roles WHERE group_id = ?").all(id) as { user: string; role: Role }[]).map(
+        (r) => [r.user, r.role] as const,
+      ),
+    );
+    group = { ...row, members, memberSet: new Set(members), roles };
     this.groups.set(id, group);
     return group;
   }

@@ -11,11 +11,15 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   invite_invalid: 404,
   invite_used: 410,
   invite_expired: 410,
+  link_invalid: 404,
   rate_limited: 429,
 };
 
 export interface Routes {
   enroll(body: unknown): unknown;
+  createLink(body: unknown): unknown;
+  linkKey(id: string): unknown;
+  linkPackages(id: string, after: number): unknown;
   health(): unknown;
   landing(): string;
 }
@@ -28,6 +32,22 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
     readJson(req)
       .then((body) => sendJson(res, 200, routes.enroll(body)))
       .catch((error) => sendError(res, error));
+    return;
+  }
+  if (req.method === "POST" && url.pathname === "/api/v1/links") {
+    readJson(req)
+      .then((body) => sendJson(res, 200, routes.createLink(body)))
+      .catch((error) => sendError(res, error));
+    return;
+  }
+  const link = /^\/api\/v1\/links\/([0-9A-HJKMNP-TV-Z]{8})(\/packages)?$/.exec(url.pathname);
+  if (req.method === "GET" && link) {
+    try {
+      const after = Number(url.searchParams.get("after") ?? "0");
+      sendJson(res, 200, link[2] ? routes.linkPackages(link[1]!, Number.isInteger(after) ? after : 0) : routes.linkKey(link[1]!));
+    } catch (error) {
+      sendError(res, error);
+    }
     return;
   }
   if (req.method === "GET" && url.pathname === "/api/v1/health") {

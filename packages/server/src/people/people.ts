@@ -80,6 +80,18 @@ export class People {
     })();
   }
 
+  /** Revokes one device and deletes what the server kept for it. */
+  revokeDevice(user: string, device: string, now = Date.now()): void {
+    this.db.transaction(() => {
+      const changed = this.db
+        .prepare("UPDATE devices SET revoked_at = ? WHERE user_id = ? AND id = ? AND revoked_at IS NULL")
+        .run(now, user, device).changes;
+      if (changed === 0) throw new MomedoError("unknown_device", `${user}/${device}`);
+      this.db.prepare("DELETE FROM key_packages WHERE user_id = ? AND device_id = ?").run(user, device);
+      this.db.prepare("DELETE FROM mailbox WHERE user_id = ? AND device_id = ?").run(user, device);
+    })();
+  }
+
   addDevice(user: string, signatureKey: Uint8Array, now = Date.now()): string {
     const insert = this.db.prepare("INSERT INTO devices (user_id, id, signature_key, created_at) VALUES (?, ?, ?, ?)");
     for (;;) {

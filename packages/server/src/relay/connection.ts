@@ -27,6 +27,7 @@ export const CLOSE_REVOKED = 4403;
 
 export interface RelayContext {
   serverName: string;
+  suite: string;
   deviceKey(user: string, device: string): Uint8Array | undefined;
   signedIn(connection: DeviceConnection): void;
   signedOut(connection: DeviceConnection): void;
@@ -124,7 +125,7 @@ export class DeviceConnection {
     this.device = frame.device;
     this.signedIn = true;
     this.context.signedIn(this);
-    this.sendRaw(JSON.stringify({ t: "ready", user: this.user, device: this.device }));
+    this.sendRaw(JSON.stringify({ t: "ready", user: this.user, device: this.device, suite: this.context.suite }));
     this.nextPage();
   }
 

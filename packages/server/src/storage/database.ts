@@ -59,6 +59,24 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX mailbox_device ON mailbox(user_id, device_id, seq);
    CREATE INDEX mailbox_age ON mailbox(at);`,
+  `ALTER TABLE key_packages ADD COLUMN suite TEXT NOT NULL DEFAULT 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
+   DROP INDEX key_packages_device;
+   CREATE INDEX key_packages_device ON key_packages(user_id, device_id, suite, last_resort);
+   ALTER TABLE groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'direct';
+   ALTER TABLE groups ADD COLUMN name TEXT NOT NULL DEFAULT '';
+   CREATE TABLE group_roles (
+     group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+     user_id TEXT NOT NULL,
+     role TEXT NOT NULL,
+     PRIMARY KEY (group_id, user_id)
+   );
+   CREATE TABLE links (id TEXT PRIMARY KEY, public_key BLOB NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+   CREATE TABLE link_packages (
+     link_id TEXT NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+     n INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (link_id, n)
+   );`,
 ];
 
 export function openDatabase(file: string): Db {

@@ -3,8 +3,8 @@
 // always acts on the current state of each conversation.
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { errorMessage, isErrorCode, MomedoError } from "@momedo/protocol";
-import { enrollProfile, openProfile, ProfileError, type Profile } from "@momedo/client";
+import { errorMessage, formatServerAddress, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
+import { approveLink, enrollProfile, linkNewDevice, openProfile, ProfileError, type Profile } from "@momedo/client";
 import type { ChatMessage, EngineEvent } from "@momedo/core";
 
 interface GlobalOptions {
@@ -72,9 +72,20 @@ program
     const { profile: dir, json } = globals(command);
     const profile = await openProfile(dir);
     const i = profile.engine.identity;
-    const result = { id: i.user, device: i.device, name: i.name, server: profile.server.url, organization: i.organization };
+    const result = {
+      id: i.user,
+      device: i.device,
+      name: i.name,
+      server: profile.server.url,
+      serverAddress: formatServerAddress(profile.server.url, profile.server.fingerprint),
+      organization: i.organization,
+    };
     await profile.close();
-    print(json, result, `${result.name}: ${result.id} (Gerät / device ${result.device}) @ ${result.server}`);
+    print(
+      json,
+      result,
+      `${result.name}: ${result.id} (Gerät / device ${result.device}) @ ${result.server}\nServeradresse zum Verknüpfen / server address for linking: ${result.serverAddress}`,
+    );
   });
 
 program
@@ -231,6 +242,62 @@ program
       await profile.messenger.rekey(chat);
       const epoch = await profile.engine.epoch(chat);
       print(json, { id: chat, epoch }, `neu verschlüsselt / re-keyed: ${chat} (Epoche / epoch ${epoch})`);
+    });
+  });
+
+program
+  .command("link")
+  .description("dieses neue Gerät mit einem bestehenden Konto verknüpfen / link this new device to an existing account")
+  .requiredOption("--server <address>", "Serveradresse (momedo whoami auf dem anderen Gerät) / server address (momedo whoami on the other device)")
+  .option("--wait <seconds>", "wie lange auf die Bestätigung warten / how long to wait for approval", "600")
+  .action(async (options: { server: string; wait: string }, command: Command) => {
+    const { profile: dir, json } = globals(command);
+    const { profile, history } = await linkNewDevice(
+      dir,
+      options.server,
+      (code) =>
+        print(
+          json,
+          { code },
+          `Verknüpfungscode / link code: ${code}\n${terminalQr(code)}\nAuf dem anderen Gerät / on the other device: momedo approve-link ${code}`,
+        ),
+      Number(options.wait) * 1000,
+    );
+    const result = { id: profile.engine.user, device: profile.engine.device, history };
+    await profile.close();
+    print(json, result, `Verknüpft / linked: ${result.id} (Gerät / device ${result.device}), ${history} Nachrichten übernommen / messages taken over`);
+  });
+
+program
+  .command("approve-link <code>")
+  .description("ein neues Gerät bestätigen: es erhält alle Unterhaltungen und den Verlauf / approve a new device: it gets every conversation and the history")
+  .action(async (code: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const result = await approveLink(profile, code);
+      print(json, result, `Gerät / device ${result.device} verknüpft / linked: ${result.groups} Unterhaltungen / conversations, ${result.history} Nachrichten / messages`);
+    });
+  });
+
+program
+  .command("devices")
+  .description("meine Geräte / my devices")
+  .action(async (_o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const devices = await profile.messenger.devices();
+      for (const d of devices) {
+        print(json, d, `${d.device}${d.current ? " (dieses / this)" : ""}  seit / since ${new Date(d.createdAt).toISOString().slice(0, 10)}`);
+      }
+      if (json) console.log(JSON.stringify({ count: devices.length }));
+    });
+  });
+
+program
+  .command("remove-device <device>")
+  .description("ein eigenes Gerät entfernen (verloren, verkauft) / remove one of my devices (lost, sold)")
+  .action(async (device: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const result = await profile.messenger.removeDevice(device);
+      print(json, { device: device.toUpperCase(), removed: true, groups: result.groups }, `Gerät / device ${device.toUpperCase()} entfernt / removed`);
     });
   });
 

@@ -14,16 +14,24 @@ export function tlsOptions(server: ServerAddress) {
   return server.certPem && server.fingerprint ? pinnedTlsOptions(server.certPem, server.fingerprint) : {};
 }
 
+export function getJson<T>(server: ServerAddress, path: string): Promise<T> {
+  return requestJson<T>(server, "GET", path);
+}
+
 export function postJson<T>(server: ServerAddress, path: string, body: unknown): Promise<T> {
+  return requestJson<T>(server, "POST", path, body);
+}
+
+function requestJson<T>(server: ServerAddress, method: string, path: string, body?: unknown): Promise<T> {
   const url = new URL(path, server.url + "/");
-  const payload = Buffer.from(JSON.stringify(body));
+  const payload = Buffer.from(body === undefined ? "" : JSON.stringify(body));
   const request = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Content-Length": payload.length },
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json", "Content-Length": payload.length },
         timeout: 15_000,
         ...tlsOptions(server),
       },
@@ -48,7 +56,7 @@ export function postJson<T>(server: ServerAddress, path: string, body: unknown):
     );
     req.on("timeout", () => req.destroy(new Error("Der Server antwortet nicht / the server does not answer")));
     req.on("error", (error) => reject(connectionError(server.url, error)));
-    req.end(payload);
+    req.end(body === undefined ? undefined : payload);
   });
 }
 

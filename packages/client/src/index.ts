@@ -4,3 +4,4 @@ export * from "./messenger.js";
 export * from "./pinnedTls.js";
 export * from "./profile.js";
 export * from "./sqliteStore.js";
+export * from "./linking.js";

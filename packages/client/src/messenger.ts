@@ -12,12 +12,13 @@ import {
   type GroupInfoResult,
   type GroupsListResult,
   type GroupSendResult,
+  type DevicesListResult,
   type KeysClaimResult,
   type Role,
 } from "@momedo/protocol";
 import type { ChatMessage, ClaimedPerson, Engine, EngineEvent, PendingCommit } from "@momedo/core";
 import { randomBytes } from "node:crypto";
-import { ServerConnection } from "./connection.js";
+import { ServerConnection, type Request } from "./connection.js";
 import type { ServerAddress } from "./http.js";
 
 const MAX_ATTEMPTS = 6;
@@ -186,6 +187,31 @@ export class Messenger {
     }
   }
 
+  async devices(): Promise<DevicesListResult["devices"]> {
+    return (await this.conn().request<DevicesListResult>({ t: "devices.list" })).devices;
+  }
+
+  /**
+   * Removes one of this person's devices: its leaf leaves every conversation (commits), then the
+   * server revokes it and deletes its mailbox and KeyPackages.
+   */
+  async removeDevice(device: string): Promise<{ groups: number }> {
+    const address = `${this.engine.user}/${device.toUpperCase()}`;
+    let groups = 0;
+    if (device.toUpperCase() !== this.engine.device) {
+      for (const group of await this.engine.groups()) {
+        await this.commit(group, async () => {
+          const members = await this.engine.memberList(group);
+          if (!members.some((m) => `${m.user}/${m.device}` === address)) return undefined;
+          groups++;
+          return this.engine.removeMembers(group, [address]);
+        });
+      }
+    }
+    await this.conn().request({ t: "device.remove", device: device.toUpperCase() });
+    return { groups };
+  }
+
   async close(): Promise<void> {
     await this.processing;
     this.flushAck();
@@ -193,10 +219,15 @@ export class Messenger {
     this.connection = undefined;
   }
 
+  /** A request to the server over the device's connection. */
+  request<T>(request: Request): Promise<T> {
+    return this.conn().request<T>(request);
+  }
+
   /** Claims one KeyPackage of each device of `user` (for this person: of each other device). */
-  async claim(user: string, suite = this.suite): Promise<ClaimedPerson> {
+  async claim(user: string, suite: string | undefined = this.suite, device?: string): Promise<ClaimedPerson> {
     try {
-      const result = await this.conn().request<KeysClaimResult>({ t: "keys.claim", user, suite });
+      const result = await this.conn().request<KeysClaimResult>({ t: "keys.claim", user, suite: suite ?? this.suite, ...(device ? { device } : {}) });
       return { user, devices: result.devices };
     } catch (error) {
       if (error instanceof MomedoError && error.code === "no_key_packages") return { user, devices: [] };

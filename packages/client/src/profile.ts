@@ -47,14 +47,23 @@ export async function enrollProfile(dir: string, inviteText: string): Promise<Pr
     throw new ProfileError(`${dir}: hier ist schon ein Gerät angemeldet / a device is already enrolled here`);
   }
   const invite = parseInvite(inviteText);
-  const server: ServerAddress = { url: invite.url };
-  if (invite.fingerprint) {
-    server.fingerprint = invite.fingerprint;
-    server.certPem = await fetchPeerCertificate(invite.url, invite.fingerprint);
+  return enrollAt(dir, await pinServer(invite.url, invite.fingerprint), invite.code);
+}
+
+/** The server's address with its certificate fetched and checked against the fingerprint. */
+export async function pinServer(url: string, fingerprint?: string): Promise<ServerAddress> {
+  if (!fingerprint) return { url };
+  return { url, fingerprint, certPem: await fetchPeerCertificate(url, fingerprint) };
+}
+
+/** Enrolls with a one-time code at an already pinned server. */
+export async function enrollAt(dir: string, server: ServerAddress, code: string): Promise<Profile> {
+  if (existsSync(join(dir, "profile.json"))) {
+    throw new ProfileError(`${dir}: hier ist schon ein Gerät angemeldet / a device is already enrolled here`);
   }
   const keys = await Engine.newSignatureKeys(DEFAULT_CIPHERSUITE);
   const response = await postJson<EnrollResponse>(server, "api/v1/enroll", {
-    code: invite.code,
+    code,
     signaturePublicKey: toBase64(keys.publicKey),
   });
   mkdirSync(dir, { recursive: true, mode: 0o700 });

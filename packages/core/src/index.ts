@@ -2,3 +2,4 @@ export * from "./content.js";
 export * from "./engine.js";
 export { DEFAULT_CIPHERSUITE, MlsError, SUPPORTED_CIPHERSUITES } from "./mls.js";
 export * from "./store.js";
+export * from "./linking.js";

@@ -6,7 +6,8 @@ import { MomedoError } from "./errors.js";
 
 const ShortId = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}$" });
 const DeviceAddress = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}/[0-9A-HJKMNP-TV-Z]{8}$" });
-const Bytes = Type.String({ pattern: "^[A-Za-z0-9+/]*={0,2}$" });
+// Canonical base64 only: a length that cannot decode is refused here, not deep in a handler.
+const Bytes = Type.String({ pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$" });
 const GroupId = Type.String({ pattern: "^[0-9A-Za-z._-]{4,64}$" });
 const RequestId = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
 const Epoch = Type.Integer({ minimum: 0 });
@@ -39,7 +40,7 @@ export const KeysUploadFrame = Type.Object(
   { additionalProperties: false },
 );
 export const KeysClaimFrame = Type.Object(
-  { t: Type.Literal("keys.claim"), id: RequestId, user: ShortId, suite: Type.Optional(Suite) },
+  { t: Type.Literal("keys.claim"), id: RequestId, user: ShortId, suite: Type.Optional(Suite), device: Type.Optional(ShortId) },
   { additionalProperties: false },
 );
 export const GroupCommitFrame = Type.Object(
@@ -78,6 +79,7 @@ export const GroupInfoFrame = Type.Object(
   { additionalProperties: false },
 );
 export const GroupsListFrame = Type.Object({ t: Type.Literal("groups.list"), id: RequestId }, { additionalProperties: false });
+export const DevicesListFrame = Type.Object({ t: Type.Literal("devices.list"), id: RequestId }, { additionalProperties: false });
 export const DeviceInviteFrame = Type.Object({ t: Type.Literal("device.invite"), id: RequestId }, { additionalProperties: false });
 export const DeviceRemoveFrame = Type.Object(
   { t: Type.Literal("device.remove"), id: RequestId, device: ShortId },
@@ -100,6 +102,7 @@ export type GroupLeaveFrame = Static<typeof GroupLeaveFrame>;
 export type GroupInfoFrame = Static<typeof GroupInfoFrame>;
 export type GroupsListFrame = Static<typeof GroupsListFrame>;
 export type DeviceInviteFrame = Static<typeof DeviceInviteFrame>;
+export type DevicesListFrame = Static<typeof DevicesListFrame>;
 export type DeviceRemoveFrame = Static<typeof DeviceRemoveFrame>;
 export type LinkDeliverFrame = Static<typeof LinkDeliverFrame>;
 export type ClientFrame =
@@ -115,6 +118,7 @@ export type ClientFrame =
   | GroupInfoFrame
   | GroupsListFrame
   | DeviceInviteFrame
+  | DevicesListFrame
   | DeviceRemoveFrame
   | LinkDeliverFrame;
 export type RequestFrame = Exclude<ClientFrame, AuthFrame | AckFrame>;
@@ -132,6 +136,7 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   "group.info": GroupInfoFrame,
   "groups.list": GroupsListFrame,
   "device.invite": DeviceInviteFrame,
+  "devices.list": DevicesListFrame,
   "device.remove": DeviceRemoveFrame,
   "link.deliver": LinkDeliverFrame,
 };
@@ -207,6 +212,9 @@ export interface GroupInfoResult {
 }
 export interface GroupsListResult {
   groups: { group: string; kind: GroupKind; name: string; role: Role }[];
+}
+export interface DevicesListResult {
+  devices: { device: string; createdAt: number; lastSeen: number | null; current: boolean }[];
 }
 /** Server-authored mailbox entries (kind "notice"), JSON in `data`. */
 export type Notice =

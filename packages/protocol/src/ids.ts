@@ -39,8 +39,9 @@ export function deviceAddress(user: string, device: string): string {
 }
 
 export function parseDeviceAddress(address: string): { user: string; device: string } {
-  const [user, device] = address.split("/");
-  if (!user || !device || !isShortId(user) || !isShortId(device)) {
+  const parts = address.split("/");
+  const [user, device] = parts;
+  if (parts.length !== 2 || !user || !device || !isShortId(user) || !isShortId(device)) {
     throw new RangeError(`not a device address: ${address}`);
   }
   return { user, device };

@@ -5,3 +5,4 @@ export * from "./frames.js";
 export * from "./ids.js";
 export * from "./invite.js";
 export * from "./credential.js";
+export * from "./terminalQr.js";

@@ -38,3 +38,23 @@ export function parseInvite(text: string): Invite {
   const url = `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/join$/, "")}`.replace(/\/+$/, "");
   return fingerprint ? { url, code, fingerprint } : { url, code };
 }
+
+/** A server as one string, for linking a device: `https://host:port/#fp=FINGERPRINT`. */
+export function formatServerAddress(url: string, fingerprint?: string): string {
+  return fingerprint ? `${url.replace(/\/+$/, "")}/#fp=${fingerprint}` : url.replace(/\/+$/, "");
+}
+
+export function parseServerAddress(text: string): { url: string; fingerprint?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(text.trim());
+  } catch {
+    throw new MomedoError("invite_invalid", "not a server address");
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new MomedoError("invite_invalid", "scheme");
+  const fingerprint = new URLSearchParams(parsed.hash.replace(/^#/, "")).get("fp") ?? undefined;
+  if (fingerprint !== undefined && !FINGERPRINT_PATTERN.test(fingerprint)) throw new MomedoError("invite_invalid", "fingerprint");
+  if (parsed.protocol === "https:" && !fingerprint) throw new MomedoError("invite_invalid", "missing fingerprint");
+  const url = `${parsed.protocol}//${parsed.host}${parsed.pathname}`.replace(/\/+$/, "");
+  return fingerprint ? { url, fingerprint } : { url };
+}

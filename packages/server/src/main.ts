@@ -2,9 +2,9 @@
 // momedo-server: run the server and administer it.
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
-import { errorMessage, isErrorCode, MomedoError } from "@momedo/protocol";
+import { errorMessage, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
 import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
-import { terminalQr } from "./admin/terminalQr.js";
+
 import { ciphersuiteFromOption } from "./ciphersuite.js";
 import { openDataDir } from "./dataDir.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORT, startServer } from "./server.js";

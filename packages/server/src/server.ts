@@ -73,9 +73,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       case "keys.claim": {
         if (!people.exists(frame.user)) throw new MomedoError("unknown_user", frame.user);
+        const devices = people.activeDevices(frame.user).filter((d) => !frame.device || d === frame.device);
         const claimed = keyPackages.claim(
           frame.user,
-          people.activeDevices(frame.user),
+          devices,
           frame.suite ?? data.ciphersuite,
           frame.user === connection.user ? connection.device : undefined,
         );
@@ -97,6 +98,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return delivery.info(connection.address, frame.group);
       case "groups.list":
         return delivery.list(connection.address);
+      case "devices.list":
+        return {
+          devices: people
+            .devicesOf(connection.user)
+            .filter((d) => !d.revoked)
+            .map((d) => ({ device: d.id, createdAt: d.createdAt, lastSeen: d.lastSeen, current: d.id === connection.device })),
+        };
       case "device.invite":
         return { code: data.invites.create(connection.user, 1) };
       case "device.remove": {

@@ -56,14 +56,16 @@ export interface ImportRow {
 /** Reads a class list: a header with `name` (and optionally `role`), one person per line. */
 export function readUserCsv(file: string): ImportRow[] {
   const lines = readFileSync(file, "utf8").replace(/^\uFEFF/, "").split(/\r?\n/);
-  const header = splitCsvLine(lines[0] ?? "").map((h) => h.trim().toLowerCase());
+  // The separator is decided once, from the header: a name may contain the other one.
+  const separator = (lines[0] ?? "").includes(";") && !(lines[0] ?? "").includes(",") ? ";" : ",";
+  const header = splitCsvLine(lines[0] ?? "", separator).map((h) => h.trim().toLowerCase());
   const nameColumn = header.findIndex((h) => h === "name");
   const roleColumn = header.findIndex((h) => h === "role" || h === "rolle");
   if (nameColumn < 0) throw new RangeError(`${file}: first line needs a column "name"`);
   const rows: ImportRow[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (!lines[i]!.trim()) continue;
-    const cells = splitCsvLine(lines[i]!);
+    const cells = splitCsvLine(lines[i]!, separator);
     const name = (cells[nameColumn] ?? "").trim();
     if (!name) throw new RangeError(`${file}:${i + 1}: empty name`);
     rows.push({ line: i + 1, name, role: (roleColumn >= 0 ? cells[roleColumn] : "")?.trim() || "member" });
@@ -76,11 +78,10 @@ export function importUsers(data: DataDir, rows: ImportRow[]): NewUser[] {
   return data.db.transaction(() => rows.map((row) => addUser(data, row.name, row.role)))();
 }
 
-function splitCsvLine(line: string): string[] {
+function splitCsvLine(line: string, separator: string): string[] {
   const cells: string[] = [];
   let cell = "";
   let quoted = false;
-  const separator = line.includes(";") && !line.includes(",") ? ";" : ",";
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (quoted) {

@@ -143,8 +143,11 @@ export class DeliveryService {
 
   /** A device was revoked: it gets nothing more; the groups it was in hear of it. */
   deviceRemoved(address: string): void {
+    if (this.inactive.has(address)) return;
     this.inactive.add(address);
     const { user, device } = parseDeviceAddress(address);
+    // Revoked by another process (admin CLI): drop what was queued for it meanwhile.
+    this.queue.enqueue(() => this.mailbox.ack(user, device, Number.MAX_SAFE_INTEGER));
     const rows = this.db
       .prepare("SELECT group_id AS id FROM group_members WHERE user_id = ? AND device_id = ?")
       .all(user, device) as { id: string }[];

@@ -68,6 +68,16 @@ export class People {
     }));
   }
 
+  devicesOf(user: string): DeviceInfo[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT id, created_at AS createdAt, last_seen AS lastSeen, revoked_at IS NOT NULL AS revoked FROM devices WHERE user_id = ? ORDER BY created_at",
+        )
+        .all(user) as (Omit<DeviceInfo, "revoked"> & { revoked: number })[]
+    ).map((d) => ({ ...d, revoked: d.revoked === 1 }));
+  }
+
   /** Removes a person: revokes every device, deletes their keys, invites and mailboxes. */
   remove(user: string, now = Date.now()): void {
     if (!this.exists(user)) throw new MomedoError("unknown_user", user);

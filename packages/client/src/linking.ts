@@ -90,7 +90,9 @@ export async function approveLink(
   }
 
   let groups = 0;
+  await messenger.sync();
   for (const group of await engine.groups()) {
+    if (!(await engine.isMember(group))) continue;
     const suite = await engine.groupSuite(group);
     await messenger.commit(group, async () => {
       const members = await engine.memberList(group);

@@ -100,9 +100,9 @@ export class Messenger {
     let retryOf: { id: string; sentAt: number } | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!(await this.engine.hasGroup(group))) {
-          if (!isDirectChatId(group)) throw new MomedoError("not_member", group);
-          await this.createDirectChat(this.peerOf(to));
+        if (!(await this.engine.isMember(group))) {
+          if (!isDirectChatId(group)) await this.ensureGroup(group);
+          else await this.createDirectChat(this.peerOf(to));
         }
         const out = await this.engine.encryptText(group, text, retryOf);
         retryOf = { id: out.message.id, sentAt: out.message.sentAt };
@@ -129,6 +129,7 @@ export class Messenger {
   }
 
   async addPeople(group: string, users: string[]): Promise<void> {
+    await this.ensureGroup(group);
     const suite = (await this.engine.groupSuite(group)) ?? this.suite;
     const present = new Set((await this.engine.memberList(group)).map((m) => m.user));
     const people = await this.claimPeople(this.others(users).filter((u) => !present.has(u)), suite);
@@ -138,6 +139,7 @@ export class Messenger {
 
   /** Removes people (IDs) or single devices (ID/DEVICE) from a group. */
   async removeMembers(group: string, targets: string[]): Promise<void> {
+    await this.ensureGroup(group);
     const normalized = targets.map((t) => (t.includes("/") ? t.toUpperCase() : this.peerOf(t)));
     await this.commit(group, async () => {
       const members = await this.engine.memberList(group);
@@ -147,6 +149,7 @@ export class Messenger {
   }
 
   async rekey(group: string): Promise<void> {
+    await this.ensureGroup(group);
     await this.commit(group, () => this.engine.rekey(group));
   }
 
@@ -251,9 +254,28 @@ export class Messenger {
         await this.sync();
         continue;
       }
-      await this.engine.commitAccepted(group);
+      await this.accepted(group);
       return;
     }
+  }
+
+  /**
+   * Entries the server delivered before it accepted our commit belong to the old epoch: they
+   * are processed first, then the new epoch becomes current.
+   */
+  private accepted(group: string): Promise<void> {
+    const step = this.processing.then(() => this.engine.commitAccepted(group));
+    this.processing = step.catch((error: Error) => {
+      this.failure = error;
+    });
+    return step;
+  }
+
+  /** A Welcome may still be on its way: catch up once before calling a group unknown. */
+  private async ensureGroup(group: string): Promise<void> {
+    if (await this.engine.isMember(group)) return;
+    await this.sync();
+    if (!(await this.engine.isMember(group))) throw new MomedoError("not_member", group);
   }
 
   private others(ids: string[]): string[] {
@@ -283,7 +305,7 @@ export class Messenger {
       this.engine.commitRejected(group);
       throw error;
     }
-    await this.engine.commitAccepted(group);
+    await this.accepted(group);
   }
 
   private resolveChat(to: string): string {

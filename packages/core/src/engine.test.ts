@@ -59,7 +59,7 @@ class MemoryDeliveryService {
 
 const org = ed25519.keygen();
 
-async function enroll(ds: MemoryDeliveryService, user: string, device: string, orgSecret = org.secretKey) {
+async function enroll(ds: MemoryDeliveryService, user: string, device: string, orgSecret = org.secretKey, suite: string = DEFAULT_CIPHERSUITE) {
   const store = new MemoryStore();
   const keys = await Engine.newSignatureKeys(DEFAULT_CIPHERSUITE);
   const credential = signCredential(orgSecret, user, device, keys.publicKey);
@@ -70,9 +70,9 @@ async function enroll(ds: MemoryDeliveryService, user: string, device: string, o
     organization: "Test",
     credential: toBase64(encodeCredentialIdentity(credential)),
     orgKey: toBase64(org.publicKey),
-    ciphersuite: DEFAULT_CIPHERSUITE,
+    ciphersuite: suite,
   });
-  const upload = await engine.createKeyPackages(3);
+  const upload = await engine.createKeyPackages(3, suite);
   ds.upload(engine.address, upload.keyPackages);
   return { engine, store };
 }
@@ -81,6 +81,11 @@ async function drain(ds: MemoryDeliveryService, engine: Engine): Promise<EngineE
   const events: EngineEvent[] = [];
   for (const frame of ds.take(engine.address)) events.push(...(await engine.receive(frame)));
   return events;
+}
+
+async function commitVia(ds: MemoryDeliveryService, engine: Engine, pending: PendingCommit) {
+  expect(ds.commit(engine.address, pending)).toBe("ok");
+  await engine.commitAccepted(pending.group);
 }
 
 async function sendText(ds: MemoryDeliveryService, from: Engine, peer: string, text: string) {
@@ -189,5 +194,84 @@ describe("engine", () => {
     await enroll(ds, "CCCCCCCC", "C1C1C1C1");
     const carols = ds.claim("CCCCCCCC");
     await expect(alice.engine.createDirectChat("BBBBBBBB", carols, [])).rejects.toThrow(/untrusted_credential/);
+  });
+
+  it("cuts a removed device off: it cannot decrypt what is sent after its removal", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const bob1 = await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    const bob2 = await enroll(ds, "BBBBBBBB", "B2B2B2B2");
+    const group = "g.TESTGROUP0000000000000000";
+    await commitVia(ds, alice.engine, await alice.engine.createGroup(group, DEFAULT_CIPHERSUITE, [{ user: "BBBBBBBB", devices: ds.claim("BBBBBBBB") }], { kind: "group", name: "T" }));
+    expect((await drain(ds, bob2.engine)).map((e) => e.type)).toEqual(["joined"]);
+    await drain(ds, bob1.engine);
+
+    const before = await alice.engine.encryptText(group, "vorher");
+    ds.send(alice.engine.address, group, before.epoch, before.data);
+    expect(texts(await drain(ds, bob2.engine))).toEqual(["AAAAAAAA:vorher"]);
+
+    const removal = await alice.engine.removeMembers(group, ["BBBBBBBB/B2B2B2B2"]);
+    expect(removal.members.sort()).toEqual(["AAAAAAAA/A1A1A1A1", "BBBBBBBB/B1B1B1B1"]);
+    await commitVia(ds, alice.engine, removal);
+    const after = await alice.engine.encryptText(group, "nachher");
+    ds.send(alice.engine.address, group, after.epoch, after.data);
+    expect(texts(await drain(ds, bob1.engine))).toEqual(["AAAAAAAA:vorher", "AAAAAAAA:nachher"]);
+
+    // Bob's tablet still holds its keys of the old epoch; the new message is not for them.
+    const frame = (seq: number, kind: DeliverFrame["kind"], data: string): DeliverFrame => ({ t: "msg", seq, group, kind, from: "AAAAAAAA/A1A1A1A1", data, at: 0 });
+    const events = await bob2.engine.receive(frame(1000, "app", after.data));
+    expect(events).toEqual([expect.objectContaining({ type: "undecryptable" })]);
+    expect(await bob2.engine.receive(frame(1001, "commit", removal.commit))).toEqual([{ type: "removed", chat: group }]);
+    expect(await bob2.engine.receive(frame(1002, "app", after.data))).toEqual([expect.objectContaining({ type: "undecryptable" })]);
+  });
+
+  it("re-keys: a commit without changes moves everyone to a new epoch and messages still flow", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const bob = await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    await sendText(ds, alice.engine, "BBBBBBBB", "eins");
+    await drain(ds, bob.engine);
+    const group = alice.engine.directChat("BBBBBBBB");
+    const epoch = (await bob.engine.epoch(group))!;
+    await commitVia(ds, bob.engine, await bob.engine.rekey(group));
+    expect(await bob.engine.epoch(group)).toBe(epoch + 1);
+    await sendText(ds, alice.engine, "BBBBBBBB", "zwei");
+    expect(await alice.engine.epoch(group)).toBe(epoch + 1);
+    expect(texts(await drain(ds, bob.engine))).toEqual(["AAAAAAAA:zwei"]);
+  });
+
+  it("works end to end with the hybrid post-quantum suite (X-Wing)", async () => {
+    const XWING = "MLS_256_XWING_AES256GCM_SHA512_Ed25519";
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1", org.secretKey, XWING);
+    const bob = await enroll(ds, "BBBBBBBB", "B1B1B1B1", org.secretKey, XWING);
+    const pending = await alice.engine.createDirectChat("BBBBBBBB", ds.claim("BBBBBBBB"), [], XWING);
+    await commitVia(ds, alice.engine, pending);
+    expect(await alice.engine.groupSuite(pending.group)).toBe(XWING);
+    const out = await alice.engine.encryptText(pending.group, "quantensicher");
+    ds.send(alice.engine.address, pending.group, out.epoch, out.data);
+    expect(texts(await drain(ds, bob.engine))).toEqual(["AAAAAAAA:quantensicher"]);
+  });
+
+  it("joins a tree whose unmerged leaves differ along the path (ts-mls check corrected by scripts/patch-ts-mls.mjs)", async () => {
+    const ds = new MemoryDeliveryService();
+    const ids = ["AAAAAAAA", "BBBBBBBB", "CCCCCCCC", "DDDDDDDD", "EEEEEEEE", "FFFFFFFF", "GGGGGGGG", "HHHHHHHH", "JJJJJJJJ", "KKKKKKKK"];
+    const people = await Promise.all(ids.map((id) => enroll(ds, id, id.replace(/./g, (c) => (c === "A" ? "1" : c)))));
+    const [a, b, , , e, f, , , m, l] = people.map((p) => p!.engine);
+    const group = "g.UNMERGEDLEAVES00000000000";
+    // Leaves 0..7: A B C D E F G H, all added in one commit without a path.
+    await commitVia(ds, a!, await a!.createGroup(group, DEFAULT_CIPHERSUITE, ids.slice(1, 8).map((id) => ({ user: id, devices: ds.claim(id) })), { kind: "group", name: "T" }));
+    for (const p of people.slice(1, 8)) await drain(ds, p!.engine);
+    // Removing B (leaf 1) and F (leaf 5) blanks their paths; A's path then sets nodes 3 and 7 only.
+    await commitVia(ds, a!, await a!.removeMembers(group, [b!.user, f!.user]));
+    await drain(ds, e!);
+    // Two adds without a path: M into leaf 1 (nodes 3 and 7 list it), L into leaf 5 (node 7 lists both).
+    await commitVia(ds, e!, await e!.addMembers(group, [{ user: m!.user, devices: ds.claim(m!.user) }]));
+    await commitVia(ds, e!, await e!.addMembers(group, [{ user: l!.user, devices: ds.claim(l!.user) }]));
+    const joined = await drain(ds, l!);
+    expect(joined.map((x) => x.type)).toEqual(["joined"]);
+    const out = await e!.encryptText(group, "willkommen");
+    ds.send(e!.address, group, out.epoch, out.data);
+    expect(texts(await drain(ds, l!))).toEqual(["EEEEEEEE:willkommen"]);
   });
 });

@@ -179,6 +179,12 @@ export class Engine {
     return (await this.store.loadGroup(group)) !== undefined;
   }
 
+  /** True when this device holds the group's current state and has not been removed from it. */
+  async isMember(group: string): Promise<boolean> {
+    const state = await this.loadState(group);
+    return state !== undefined && isActive(state);
+  }
+
   /**
    * Creates the 1:1 group with `peer`: adds every device of the peer and this person's other
    * devices. The result is held as pending until the server accepts or rejects the commit.

@@ -219,16 +219,25 @@ export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, 
   if (!decoded || decoded[0].wireformat !== "mls_private_message") throw new MlsError("malformed", "not a private message");
   const message = decoded[0].privateMessage;
   if (message.contentType === "application") {
-    // Decrypt directly (rather than processPrivateMessage) so the authenticated sender leaf is known.
-    if (message.epoch !== state.groupContext.epoch) throw new MlsError("undecryptable", `epoch ${message.epoch}`);
+    // Decrypt directly (rather than processPrivateMessage) so the authenticated sender leaf is
+    // known. A message of a recent earlier epoch uses that epoch's retained receiver data.
+    const current = message.epoch === state.groupContext.epoch;
+    const past = current ? undefined : state.historicalReceiverData.get(message.epoch);
+    if (!current && !past) throw new MlsError("undecryptable", `epoch ${message.epoch}, group at ${state.groupContext.epoch}`);
+    const epochData = past ?? {
+      senderDataSecret: state.keySchedule.senderDataSecret,
+      secretTree: state.secretTree,
+      ratchetTree: state.ratchetTree,
+      groupContext: state.groupContext,
+    };
     let result;
     try {
       result = await unprotectPrivateMessage(
-        state.keySchedule.senderDataSecret,
+        epochData.senderDataSecret,
         message,
-        state.secretTree,
-        state.ratchetTree,
-        state.groupContext,
+        epochData.secretTree,
+        epochData.ratchetTree,
+        epochData.groupContext,
         state.clientConfig.keyRetentionConfig,
         impl,
       );
@@ -239,8 +248,11 @@ export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, 
     if (content.contentType !== "application" || content.sender.senderType !== "member") {
       throw new MlsError("malformed", "unexpected content");
     }
-    const sender = memberCredential(state, content.sender.leafIndex);
-    return { kind: "application", state: { ...state, secretTree: result.tree }, plaintext: content.applicationData, sender };
+    const sender = memberCredential(epochData.ratchetTree, content.sender.leafIndex);
+    const next: GroupState = past
+      ? { ...state, historicalReceiverData: new Map(state.historicalReceiverData).set(message.epoch, { ...past, secretTree: result.tree }) }
+      : { ...state, secretTree: result.tree };
+    return { kind: "application", state: next, plaintext: content.applicationData, sender };
   }
   let result;
   try {
@@ -253,8 +265,8 @@ export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, 
   return { kind: "commit", state: result.newState, removedSelf };
 }
 
-function memberCredential(state: GroupState, leafIndex: number): DeviceCredential {
-  const node = state.ratchetTree[leafIndex * 2];
+function memberCredential(tree: GroupState["ratchetTree"], leafIndex: number): DeviceCredential {
+  const node = tree[leafIndex * 2];
   if (node?.nodeType !== "leaf" || node.leaf.credential.credentialType !== "basic") {
     throw new MlsError("malformed", `no member at leaf ${leafIndex}`);
   }

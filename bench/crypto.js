@@ -2,13 +2,13 @@
 // Client crypto benchmark with the real engine (@momedo/core, ts-mls) and in-memory stores:
 // encryptText / receive of a 200-byte text in a 1:1 group, KeyPackage generation, creating a
 // 1:1 group with two peer devices, and the wire sizes of the MLS messages involved.
-// Run: node bench/crypto.js [--iterations 300] [--warmup 30] [--suite NAME|all]
+// Run: node bench/crypto.js [--iterations 300] [--warmup 30] [--suite NAME|all] [--quick]
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { Engine, MemoryStore, systemEnv, DEFAULT_CIPHERSUITE, SUPPORTED_CIPHERSUITES } from "@momedo/core";
 import { encodeCredentialIdentity, fromBase64, signCredential, toBase64 } from "@momedo/protocol";
 import { machineInfo, parseArgs, positiveNumber, round, summarize, table, writeResult } from "./lib.js";
 
-const args = parseArgs(process.argv.slice(2), { booleans: ["quick"] });
+const args = parseArgs(process.argv.slice(2), { booleans: ["quick"], known: ["quick", "iterations", "warmup", "suite"] });
 const quick = args.quick === true;
 const iterations = Math.floor(positiveNumber("iterations", args.iterations ?? (quick ? 30 : 300)));
 const warmup = Math.floor(positiveNumber("warmup", args.warmup ?? (quick ? 5 : 30)));
@@ -42,6 +42,12 @@ async function time(fn) {
   return performance.now() - start;
 }
 
+/** Sizes vary a little (GREASE values in capabilities, varint lengths): keep min, median, max. */
+function sizes(values) {
+  const s = summarize(values);
+  return { min: s.min, p50: s.p50, max: s.max, n: s.count };
+}
+
 function ms(values) {
   const s = summarize(values);
   return { n: s.count, p50: round(s.p50, 3), p90: round(s.p90, 3), p99: round(s.p99, 3), mean: round(s.mean, 3), max: round(s.max, 3) };
@@ -69,12 +75,13 @@ async function benchSuite(suite) {
   const total = warmup + iterations;
   const bobKps = (await bob.engine.createKeyPackages(total + 1)).keyPackages;
   const bob2Kps = (await bob2.engine.createKeyPackages(total)).keyPackages;
-  result.bytes.keyPackageMessage = fromBase64(bobKps[0]).length;
+  result.bytes.keyPackageMessage = sizes([...bobKps, ...bob2Kps].map((k) => fromBase64(k).length));
 
   // 1:1 group with both of Bob's devices (commit + Welcome for two new members).
   const createTimes = [];
   const group = alice.engine.directChat("B0000000");
-  let twoDeviceSizes;
+  const commit2 = [];
+  const welcome2 = [];
   for (let i = 0; i < total; i++) {
     const peers = [
       { device: bob.engine.device, keyPackage: bobKps[i + 1] },
@@ -86,22 +93,51 @@ async function benchSuite(suite) {
     });
     alice.engine.commitRejected(group);
     if (i >= warmup) createTimes.push(t);
-    twoDeviceSizes = { commit: fromBase64(pending.commit).length, welcome: fromBase64(pending.welcome).length };
+    commit2.push(fromBase64(pending.commit).length);
+    welcome2.push(fromBase64(pending.welcome).length);
   }
   result.ms.createDirectChat2Devices = ms(createTimes);
 
-  // The group used for messages: Alice and one device of Bob (a plain 1:1 chat).
+  // The group used for messages: Alice and one device of Bob (a plain 1:1 chat). One sample of
+  // the one-device commit/Welcome sizes comes from it; more come from throw-away groups.
+  const commit1 = [];
+  const welcome1 = [];
+  for (let i = 0; i < 30; i++) {
+    const extra = await alice.engine.createDirectChat("B0000000", [{ device: bob2.engine.device, keyPackage: bob2Kps[i] }], []);
+    alice.engine.commitRejected(group);
+    commit1.push(fromBase64(extra.commit).length);
+    welcome1.push(fromBase64(extra.welcome).length);
+  }
   const pending = await alice.engine.createDirectChat("B0000000", [{ device: bob.engine.device, keyPackage: bobKps[0] }], []);
   await alice.engine.commitAccepted(group);
-  result.bytes.commit1Device = fromBase64(pending.commit).length;
-  result.bytes.welcome1Device = fromBase64(pending.welcome).length;
-  result.bytes.commit2Devices = twoDeviceSizes.commit;
-  result.bytes.welcome2Devices = twoDeviceSizes.welcome;
-  const joinTime = await time(async () => {
-    const events = await bob.engine.receive(deliver(group, "welcome", alice.engine.address, pending.welcome));
-    if (events[0]?.type !== "joined") throw new Error(`welcome not processed: ${JSON.stringify(events)}`);
-  });
-  result.ms.joinFromWelcomeOnce = round(joinTime, 3);
+  result.bytes.commit1Device = sizes([...commit1, fromBase64(pending.commit).length]);
+  result.bytes.welcome1Device = sizes([...welcome1, fromBase64(pending.welcome).length]);
+  result.bytes.commit2Devices = sizes(commit2);
+  result.bytes.welcome2Devices = sizes(welcome2);
+  const events = await bob.engine.receive(deliver(group, "welcome", alice.engine.address, pending.welcome));
+  if (events[0]?.type !== "joined") throw new Error(`welcome not processed: ${JSON.stringify(events)}`);
+
+  // Joining from a Welcome (receive of kind "welcome"), on a third person's device: each round
+  // Alice makes a fresh 1:1 group for Carol from a fresh KeyPackage. After the first join Carol
+  // already holds the group, so later rounds do the full MLS join but skip storing the state.
+  const carol = await enroll(suite, "C0000000");
+  const joins = Math.min(iterations, 100);
+  const joinWarmup = Math.min(warmup, 5);
+  const carolKps = (await carol.engine.createKeyPackages(joins + joinWarmup)).keyPackages;
+  const carolGroup = alice.engine.directChat("C0000000");
+  const joinTimes = [];
+  for (let i = 0; i < joins + joinWarmup; i++) {
+    const chat = await alice.engine.createDirectChat("C0000000", [{ device: carol.engine.device, keyPackage: carolKps[i] }], []);
+    alice.engine.commitRejected(carolGroup);
+    const frame = deliver(carolGroup, "welcome", alice.engine.address, chat.welcome);
+    let joined;
+    const t = await time(async () => {
+      joined = await carol.engine.receive(frame);
+    });
+    if (joined.some((e) => e.type === "undecryptable")) throw new Error(`welcome ${i} not processed: ${JSON.stringify(joined)}`);
+    if (i >= joinWarmup) joinTimes.push(t);
+  }
+  result.ms.joinFromWelcome = ms(joinTimes);
 
   // encryptText, then receive of the very messages produced, in order.
   const encTimes = [];
@@ -115,8 +151,8 @@ async function benchSuite(suite) {
     if (i >= warmup) encTimes.push(t);
   }
   result.ms.encryptText200 = ms(encTimes);
-  result.bytes.appMessage200 = fromBase64(outgoing[0].data).length;
-  result.bytes.appMessage200Base64 = outgoing[0].data.length;
+  result.bytes.appMessage200 = sizes(outgoing.map((o) => fromBase64(o.data).length));
+  result.bytes.appMessage200Base64 = sizes(outgoing.map((o) => o.data.length));
 
   const recvTimes = [];
   for (let i = 0; i < total; i++) {
@@ -148,23 +184,19 @@ async function main() {
       ["receive / decrypt (200 B text)", r.ms.receive200],
       ["KeyPackage generation (per package)", r.ms.keyPackage],
       ["createDirectChat (2 peer devices)", r.ms.createDirectChat2Devices],
+      ["join from a Welcome (1:1 group)", r.ms.joinFromWelcome],
     ];
     console.log(table(["operation", "p50", "p90", "p99", "mean", "n"], rows.map(([name, s]) => [name, s.p50, s.p90, s.p99, s.mean, s.n])));
-    console.log(`join from Welcome (single sample): ${r.ms.joinFromWelcomeOnce} ms`);
     console.log(`\nsizes (bytes, MLSMessage encoding; frames carry them as base64, +33 %)`);
-    console.log(
-      table(
-        ["message", "bytes"],
-        [
-          ["KeyPackage message", r.bytes.keyPackageMessage],
-          ["commit (1 peer device added)", r.bytes.commit1Device],
-          ["Welcome (1 peer device added)", r.bytes.welcome1Device],
-          ["commit (2 peer devices added)", r.bytes.commit2Devices],
-          ["Welcome (2 peer devices added)", r.bytes.welcome2Devices],
-          ["application message (200 B text)", r.bytes.appMessage200],
-        ],
-      ),
-    );
+    const sizeRows = [
+      ["KeyPackage message", r.bytes.keyPackageMessage],
+      ["commit (1 peer device added)", r.bytes.commit1Device],
+      ["Welcome (1 peer device added)", r.bytes.welcome1Device],
+      ["commit (2 peer devices added)", r.bytes.commit2Devices],
+      ["Welcome (2 peer devices added)", r.bytes.welcome2Devices],
+      ["application message (200 B text)", r.bytes.appMessage200],
+    ];
+    console.log(table(["message", "median", "min", "max", "n"], sizeRows.map(([name, s]) => [name, s.p50, s.min, s.max, s.n])));
   }
   const file = writeResult("crypto", { bench: "crypto", started: started.toISOString(), machine: machineInfo(), results });
   console.log(`\nwrote ${file}`);

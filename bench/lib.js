@@ -8,15 +8,21 @@ export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = dirname(BENCH_DIR);
 export const RESULTS_DIR = join(BENCH_DIR, "results");
 
+/** Prints a usage error and exits (before anything was started). */
+export function usage(message) {
+  console.error(`usage: ${message}`);
+  process.exit(2);
+}
+
 /**
  * Parses `--flag value`, `--flag=value` and bare `--flag` (true). Repeated flags and comma lists
  * accumulate into arrays for the names listed in `lists`.
  */
-export function parseArgs(argv, { lists = [], booleans = [] } = {}) {
+export function parseArgs(argv, { lists = [], booleans = [], known } = {}) {
   const out = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith("--")) throw new Error(`unexpected argument ${arg}`);
+    if (!arg.startsWith("--")) usage(`unexpected argument ${arg}`);
     let name = arg.slice(2);
     let value;
     const eq = name.indexOf("=");
@@ -27,8 +33,9 @@ export function parseArgs(argv, { lists = [], booleans = [] } = {}) {
       value = true;
     } else {
       value = argv[++i];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
+      if (value === undefined) usage(`--${name} needs a value`);
     }
+    if (known && !known.includes(name)) usage(`unknown flag --${name} (known: ${known.map((k) => `--${k}`).join(" ")})`);
     if (lists.includes(name)) {
       out[name] = [...(out[name] ?? []), ...String(value).split(",").filter(Boolean)];
     } else out[name] = value;
@@ -38,7 +45,7 @@ export function parseArgs(argv, { lists = [], booleans = [] } = {}) {
 
 export function positiveNumber(name, value) {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} ${value}: expected a positive number`);
+  if (!Number.isFinite(n) || n <= 0) usage(`--${name} ${value}: expected a positive number`);
   return n;
 }
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// `npm run bench`: the client crypto benchmark, then the relay benchmark with its defaults
+// (N=200 and N=2000), one after the other in child processes, then one summary table.
+// Arguments are passed on to relay.js (and --quick also to crypto.js): npm run bench -- --quick
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { BENCH_DIR, RESULTS_DIR, table, writeResult } from "./lib.js";
+
+const passed = process.argv.slice(2);
+let current;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    // The child handles the signal itself (it stops its server); make sure it gets it.
+    if (current && current.exitCode === null) current.kill(signal);
+    process.exitCode = 130;
+  });
+}
+
+function runScript(name, args) {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    current = spawn(process.execPath, [join(BENCH_DIR, `${name}.js`), ...args], { stdio: "inherit" });
+    current.once("error", reject);
+    current.once("exit", (code, signal) => {
+      current = undefined;
+      if (code !== 0) return reject(new Error(`${name}.js ended with ${signal ?? `exit code ${code}`}`));
+      resolve(newestResult(name, started));
+    });
+  });
+}
+
+/** The result file a script wrote: the newest bench/results/<name>-*.json since `since`. */
+function newestResult(name, since) {
+  const files = readdirSync(RESULTS_DIR)
+    .filter((f) => f.startsWith(`${name}-`) && f.endsWith(".json"))
+    .map((f) => join(RESULTS_DIR, f))
+    .filter((f) => statSync(f).mtimeMs >= since - 1000)
+    .sort();
+  if (files.length === 0) throw new Error(`${name}.js wrote no result file`);
+  return { file: files.at(-1), data: JSON.parse(readFileSync(files.at(-1), "utf8")) };
+}
+
+async function main() {
+  console.log("== crypto (client engine) ==");
+  const crypto = await runScript("crypto", passed.includes("--quick") ? ["--quick"] : []);
+  if (process.exitCode === 130) return;
+  console.log("\n== relay (one server, loopback) ==");
+  const relay = await runScript("relay", passed);
+
+  console.log("\n================ summary ================");
+  for (const r of crypto.data.results) {
+    console.log(`client crypto, ${r.suite} (ms, p50 / p90):`);
+    console.log(
+      table(
+        ["operation", "p50 ms", "p90 ms"],
+        [
+          ["encryptText 200 B", r.ms.encryptText200.p50, r.ms.encryptText200.p90],
+          ["receive 200 B", r.ms.receive200.p50, r.ms.receive200.p90],
+          ["KeyPackage generation", r.ms.keyPackage.p50, r.ms.keyPackage.p90],
+          ["createDirectChat, 2 devices", r.ms.createDirectChat2Devices.p50, r.ms.createDirectChat2Devices.p90],
+        ],
+      ),
+    );
+    const b = r.bytes;
+    console.log(
+      `sizes (median bytes): KeyPackage ${b.keyPackageMessage.p50}, commit ${b.commit1Device.p50} (2 devices: ${b.commit2Devices.p50}), ` +
+        `Welcome ${b.welcome1Device.p50} (2 devices: ${b.welcome2Devices.p50}), app message for 200 B text ${b.appMessage200.p50}`,
+    );
+  }
+  console.log("\nrelay:");
+  const rows = [];
+  for (const r of relay.data.results) {
+    for (const m of r.modes) {
+      rows.push([r.devices, m.otherProcessesCpuUtilisation > 0.25 ? `${m.mode} *` : m.mode, m.deliveredPerSecond, m.latencyMs.p50, m.latencyMs.p99, m.latencyMs.max, m.serverCpuMicrosPerMessage, m.otherProcessesCpuUtilisation]);
+    }
+  }
+  console.log(table(["N", "mode", "msgs/s", "p50 ms", "p99 ms", "max ms", "srv µs/msg", "other CPU"], rows));
+  if (rows.some((r) => String(r[1]).endsWith("*"))) console.log("* other processes used more than 0.25 cores during that window: figures disturbed, run again");
+  console.log(
+    table(
+      ["N", "logins/s", "KiB/idle conn", "RSS after KiB", "mailbox left"],
+      relay.data.results.map((r) => [r.devices, r.phases.login.loginsPerSecond, r.serverRssKiB.perIdleConnection, r.serverRssKiB.afterRun, r.mailboxLeftovers]),
+    ),
+  );
+  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file });
+  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${file}`);
+}
+
+main().catch((error) => {
+  console.error(`bench: ${error.message}`);
+  process.exitCode = 1;
+});

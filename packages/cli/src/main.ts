@@ -33,6 +33,9 @@ function messageLine(m: ChatMessage) {
 
 function describeEvent(event: EngineEvent): string | undefined {
   if (event.type === "undecryptable") return `Nachricht ${event.seq} in ${event.chat} nicht lesbar / not readable: ${event.reason}`;
+  if (event.type === "passphrase_needed") {
+    return `${event.chat} ist mit einem Passwort geschützt / is protected by a passphrase: momedo passphrase ${event.chat} --passphrase …`;
+  }
   return undefined;
 }
 
@@ -298,6 +301,37 @@ program
     await withProfile(command, async (profile, json) => {
       const result = await profile.messenger.removeDevice(device);
       print(json, { device: device.toUpperCase(), removed: true, groups: result.groups }, `Gerät / device ${device.toUpperCase()} entfernt / removed`);
+    });
+  });
+
+function passphraseOption(options: { passphrase?: string }): string {
+  const passphrase = options.passphrase ?? process.env.MOMEDO_CHAT_PASSPHRASE;
+  if (!passphrase) throw new RangeError("--passphrase fehlt / is missing (oder / or MOMEDO_CHAT_PASSPHRASE)");
+  return passphrase;
+}
+
+program
+  .command("protect <chat>")
+  .description("Unterhaltung zusätzlich mit einem Passwort schützen, das jedes Mitglied einmal eingibt / protect a conversation with an extra passphrase every member enters once")
+  .option("--passphrase <text>", "das Passwort / the passphrase (env MOMEDO_CHAT_PASSPHRASE)")
+  .action(async (chat: string, options: { passphrase?: string }, command: Command) => {
+    const passphrase = passphraseOption(options);
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.protect(chat, passphrase);
+      print(json, { id: chat, protected: true }, `${chat}: geschützt / protected`);
+    });
+  });
+
+program
+  .command("passphrase <chat>")
+  .description("das Passwort einer geschützten Unterhaltung eingeben / enter the passphrase of a protected conversation")
+  .option("--passphrase <text>", "das Passwort / the passphrase (env MOMEDO_CHAT_PASSPHRASE)")
+  .action(async (chat: string, options: { passphrase?: string }, command: Command) => {
+    const passphrase = passphraseOption(options);
+    await withProfile(command, async (profile, json) => {
+      const events = await profile.messenger.enterPassphrase(chat, passphrase);
+      const messages = events.filter((e) => e.type === "message").length;
+      print(json, { id: chat, unlocked: true, messages }, `${chat}: entsperrt / unlocked, ${messages} Nachricht(en) / message(s)`);
     });
   });
 

@@ -153,6 +153,18 @@ export class Messenger {
     await this.commit(group, () => this.engine.rekey(group));
   }
 
+  /** Protects a conversation with an extra passphrase that every member enters once. */
+  async protect(group: string, passphrase: string): Promise<void> {
+    await this.ensureGroup(group);
+    await this.commit(group, () => this.engine.protect(group, passphrase));
+  }
+
+  async enterPassphrase(group: string, passphrase: string): Promise<EngineEvent[]> {
+    const events = await this.engine.enterPassphrase(group, passphrase);
+    for (const event of events) for (const listener of this.listeners) listener(event);
+    return events;
+  }
+
   async leave(group: string): Promise<void> {
     await this.conn().request({ t: "group.leave", group });
     await this.engine.forget(group);

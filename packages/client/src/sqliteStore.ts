@@ -90,6 +90,11 @@ export class SqliteStore implements EngineStore {
     return this.db.prepare("SELECT 1 FROM messages WHERE chat = ? AND id = ?").get(chat, id) !== undefined;
   }
 
+  async loadSetting(name: string): Promise<Uint8Array | undefined> {
+    const row = this.db.prepare("SELECT value FROM kv WHERE key = ?").get(`setting:${name}`) as { value: Buffer } | undefined;
+    return row ? this.open(`setting:${name}`, row.value) : undefined;
+  }
+
   async cursor(): Promise<number> {
     const row = this.db.prepare("SELECT value FROM kv WHERE key = 'cursor'").get() as { value: number } | undefined;
     return row ? Number(row.value) : 0;
@@ -149,6 +154,10 @@ export class SqliteStore implements EngineStore {
             // What this device sent itself is already on screen; everything else waits to be shown.
             m.fromDevice === ownDevice ? 1 : 0,
           );
+      }
+      for (const [name, value] of changes.settings ?? []) {
+        if (value) this.put(`setting:${name}`, this.seal(`setting:${name}`, value));
+        else this.db.prepare("DELETE FROM kv WHERE key = ?").run(`setting:${name}`);
       }
       for (const d of changes.messagesDeleted ?? []) this.db.prepare("DELETE FROM messages WHERE chat = ? AND id = ?").run(d.chat, d.id);
       if (changes.cursor !== undefined) {

@@ -274,4 +274,39 @@ describe("engine", () => {
     ds.send(e!.address, group, out.epoch, out.data);
     expect(texts(await drain(ds, l!))).toEqual(["EEEEEEEE:willkommen"]);
   });
+
+  it("protects a conversation with a passphrase: who has not entered it cannot read", async () => {
+    const ds = new MemoryDeliveryService();
+    const [alice, bob, carol, dave] = await Promise.all(
+      ["AAAAAAAA", "BBBBBBBB", "CCCCCCCC", "DDDDDDDD"].map((id) => enroll(ds, id, id.replace(/./g, (c) => (c === "A" ? "1" : c)))),
+    );
+    const [a, b, c, d] = [alice!.engine, bob!.engine, carol!.engine, dave!.engine];
+    const group = "g.PASSPHRASE0000000000000000";
+    await commitVia(ds, a, await a.createGroup(group, DEFAULT_CIPHERSUITE, [b, c].map((e) => ({ user: e.user, devices: ds.claim(e.user) })), { kind: "group", name: "Bauamt" }));
+    await drain(ds, b);
+    await drain(ds, c);
+
+    await commitVia(ds, a, await a.protect(group, "Rathaus 2026"));
+    const out = await a.encryptText(group, "nur mit Passwort");
+    ds.send(a.address, group, out.epoch, out.data);
+    expect((await drain(ds, b)).map((e) => e.type)).toEqual(["passphrase_needed"]);
+    await expect(b.enterPassphrase(group, "falsch!")).rejects.toThrow(/does not fit/);
+    expect(texts(await b.enterPassphrase(group, "Rathaus 2026"))).toEqual(["AAAAAAAA:nur mit Passwort"]);
+
+    // Carol never enters it: she cannot follow the group or read anything after the change.
+    expect((await drain(ds, c)).map((e) => e.type)).toEqual(["passphrase_needed"]);
+    expect(carol!.store.messages.map((m) => m.text)).toEqual([]);
+
+    // Later commits inject it again: a new member needs it too, and a member's re-key works.
+    await commitVia(ds, a, await a.addMembers(group, [{ user: d.user, devices: ds.claim(d.user) }]));
+    await drain(ds, b);
+    expect((await drain(ds, d)).map((e) => e.type)).toEqual(["passphrase_needed"]);
+    expect((await d.enterPassphrase(group, "Rathaus 2026")).map((e) => e.type)).toEqual(["joined"]);
+    await commitVia(ds, b, await b.rekey(group));
+    expect((await drain(ds, a)).map((e) => e.type)).toEqual(["changed"]);
+    expect((await drain(ds, d)).map((e) => e.type)).toEqual(["changed"]);
+    const after = await d.encryptText(group, "angekommen");
+    ds.send(d.address, group, after.epoch, after.data);
+    expect(texts(await drain(ds, a))).toEqual(["DDDDDDDD:angekommen"]);
+  });
 });

@@ -14,6 +14,7 @@ import {
   type Notice,
 } from "@momedo/protocol";
 import { decodeContent, encodeContent, MAX_TEXT_LENGTH } from "./content.js";
+import { passphrasePsk } from "./passphrase.js";
 import {
   ciphersuite,
   clientConfig,
@@ -28,6 +29,7 @@ import {
   groupMembers,
   isActive,
   joinFromWelcome,
+  isMissingPsk,
   MlsError,
   newKeyPackage,
   newSignatureKeys,
@@ -35,6 +37,7 @@ import {
   readPeerKeyPackage,
   sign,
   welcomeRecipients,
+  type ExternalPsk,
   type GroupState,
   type Member,
   type OwnKeyPackage,
@@ -58,6 +61,7 @@ export type EngineEvent =
   | { type: "changed"; chat: string; epoch: number }
   | { type: "removed"; chat: string }
   | { type: "notice"; chat: string; from: string; notice: Notice }
+  | { type: "passphrase_needed"; chat: string }
   | { type: "undecryptable"; chat: string; seq: number; reason: string };
 
 /** What the shell sends to create a group: one `group.commit` frame's fields. */
@@ -85,6 +89,7 @@ export interface OutgoingMessage {
 
 export class Engine {
   private readonly pending = new Map<string, GroupState>();
+  private readonly pendingPsk = new Map<string, ExternalPsk>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -274,23 +279,83 @@ export class Engine {
       const state = this.pending.get(group);
       if (!state) return;
       this.pending.delete(group);
-      await this.store.apply({ groups: new Map([[group, encodeState(state)]]) });
+      const psk = this.pendingPsk.get(group);
+      this.pendingPsk.delete(group);
+      await this.store.apply({
+        groups: new Map([[group, encodeState(state)]]),
+        ...(psk ? { settings: new Map([[`psk:${group}`, encodePsk(psk)]]) } : {}),
+      });
     });
   }
 
   commitRejected(group: string): void {
     this.pending.delete(group);
+    this.pendingPsk.delete(group);
+  }
+
+  /**
+   * Protects a conversation with an extra passphrase (MLS external PSK): from this commit on,
+   * every commit injects it, so a member who does not know it cannot follow the group.
+   */
+  async protect(group: string, passphrase: string): Promise<PendingCommit> {
+    const psk = await passphrasePsk(group, passphrase);
+    return this.serialized(async () => {
+      const state = await this.activeState(group);
+      const pending = await this.pendingCommit(await ciphersuite(groupCiphersuite(state)), group, state, { psk });
+      this.pendingPsk.set(group, psk);
+      return pending;
+    });
+  }
+
+  /** Enters a conversation's passphrase and processes the entries that waited for it. */
+  async enterPassphrase(group: string, passphrase: string): Promise<EngineEvent[]> {
+    const psk = await passphrasePsk(group, passphrase);
+    return this.serialized(async () => {
+      const parked = await this.parked(group);
+      const events: EngineEvent[] = [];
+      const changes: EngineChanges = { settings: new Map([[`psk:${group}`, encodePsk(psk)]]) };
+      await this.store.apply(changes);
+      for (let i = 0; i < parked.length; i++) {
+        const step: EngineChanges = {};
+        try {
+          events.push(...(await this.process(parked[i]!, step)));
+        } catch (error) {
+          if (error instanceof MlsError && error.reason === "passphrase_needed") {
+            // Wrong passphrase: keep waiting, forget the key that did not fit.
+            await this.store.apply({ settings: new Map<string, Uint8Array | null>([[`psk:${group}`, null], [`parked:${group}`, encodeParked(parked.slice(i))]]) });
+            throw new RangeError("Das Passwort passt nicht / the passphrase does not fit");
+          }
+          if (!(error instanceof MlsError)) throw error;
+          events.push({ type: "undecryptable", chat: group, seq: parked[i]!.seq, reason: error.message });
+        }
+        await this.store.apply({ ...step, settings: new Map([[`parked:${group}`, encodeParked(parked.slice(i + 1))]]) });
+      }
+      return events;
+    });
+  }
+
+  private async parked(group: string): Promise<DeliverFrame[]> {
+    const bytes = await this.store.loadSetting(`parked:${group}`);
+    return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as DeliverFrame[]) : [];
+  }
+
+  private async groupPsk(group: string): Promise<ExternalPsk | undefined> {
+    const bytes = await this.store.loadSetting(`psk:${group}`);
+    if (!bytes) return undefined;
+    const v = JSON.parse(new TextDecoder().decode(bytes)) as { id: string; secret: string };
+    return { id: fromBase64(v.id), secret: fromBase64(v.secret) };
   }
 
   private async pendingCommit(
     impl: CiphersuiteImpl,
     group: string,
     state: GroupState,
-    changes: { adds?: KeyPackage[]; removes?: number[] },
+    changes: { adds?: KeyPackage[]; removes?: number[]; psk?: ExternalPsk },
     create?: PendingCommit["create"],
   ): Promise<PendingCommit> {
     const epoch = groupEpoch(state);
-    const out = await commitChanges(impl, state, changes);
+    const psk = changes.psk ?? (await this.groupPsk(group));
+    const out = await commitChanges(impl, state, { ...changes, ...(psk ? { psk } : {}) });
     this.pending.set(group, out.state);
     return {
       group,
@@ -363,11 +428,21 @@ export class Engine {
     return this.serialized(async () => {
       if (frame.seq <= (await this.store.cursor())) return [];
       const changes: EngineChanges = { cursor: frame.seq };
+      const parked = frame.kind === "notice" ? [] : await this.parked(frame.group);
+      if (parked.length > 0) {
+        // Entries after one that needs the passphrase wait with it, in order.
+        await this.store.apply({ cursor: frame.seq, settings: new Map([[`parked:${frame.group}`, encodeParked([...parked, frame])]]) });
+        return [];
+      }
       let events: EngineEvent[];
       try {
         events = await this.process(frame, changes);
       } catch (error) {
         if (!(error instanceof MlsError)) throw error;
+        if (error.reason === "passphrase_needed") {
+          await this.store.apply({ cursor: frame.seq, settings: new Map([[`parked:${frame.group}`, encodeParked([frame])]]) });
+          return [{ type: "passphrase_needed", chat: frame.group }];
+        }
         // A broken entry must not block the mailbox: report it and move on.
         events = [{ type: "undecryptable", chat: frame.group, seq: frame.seq, reason: error.message }];
         await this.store.apply({ cursor: frame.seq });
@@ -399,7 +474,7 @@ export class Engine {
     if (frame.kind === "notice") return [{ type: "notice", chat: frame.group, from: frame.from, notice: parseNotice(bytes) }];
     const state = await this.loadState(frame.group);
     if (!state) throw new MlsError("undecryptable", `no state for ${frame.group}`);
-    const incoming = await processIncoming(await ciphersuite(groupCiphersuite(state)), state, bytes);
+    const incoming = await processIncoming(await ciphersuite(groupCiphersuite(state)), state, bytes, await this.groupPsk(frame.group));
     changes.groups = new Map([[frame.group, encodeState(incoming.state)]]);
     if (incoming.kind === "commit") {
       if (incoming.removedSelf) return [{ type: "removed", chat: frame.group }];
@@ -432,8 +507,9 @@ export class Engine {
     if (!own) throw new MlsError("no_key_package", "welcome for a key package this device does not hold");
     let state: GroupState;
     try {
-      state = await joinFromWelcome(await ciphersuite(own.suite), this.config, bytes, this.fromStored(own));
+      state = await joinFromWelcome(await ciphersuite(own.suite), this.config, bytes, this.fromStored(own), await this.groupPsk(frame.group));
     } catch (error) {
+      if (isMissingPsk(error)) throw new MlsError("passphrase_needed", "welcome");
       throw new MlsError("undecryptable", `welcome: ${String(error)}`);
     }
     const group = new TextDecoder().decode(state.groupContext.groupId);
@@ -490,4 +566,12 @@ function parseNotice(bytes: Uint8Array): Notice {
     // fall through
   }
   throw new MlsError("malformed", "unreadable notice");
+}
+
+function encodePsk(psk: ExternalPsk): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ id: toBase64(psk.id), secret: toBase64(psk.secret) }));
+}
+
+function encodeParked(frames: DeliverFrame[]): Uint8Array | null {
+  return frames.length > 0 ? new TextEncoder().encode(JSON.stringify(frames)) : null;
 }

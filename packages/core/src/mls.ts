@@ -8,20 +8,22 @@ import {
   decodeMlsMessage,
   defaultCapabilities,
   defaultLifetime,
-  emptyPskIndex,
   encodeGroupState,
   encodeMlsMessage,
   generateKeyPackageWithKey,
   getCiphersuiteFromName,
   getCiphersuiteImpl,
   joinGroup,
+  makePskIndex,
   processPrivateMessage,
+  bytesToBase64,
   type CiphersuiteImpl,
   type CiphersuiteName,
   type ClientState,
   type KeyPackage,
   type PrivateKeyPackage,
   type Proposal,
+  type PskIndex,
 } from "ts-mls";
 import { defaultClientConfig, type ClientConfig } from "ts-mls/clientConfig.js";
 import { decodeKeyPackage, encodeKeyPackage, makeKeyPackageRef } from "ts-mls/keyPackage.js";
@@ -35,7 +37,7 @@ export type GroupState = ClientState;
 
 export class MlsError extends Error {
   constructor(
-    readonly reason: "undecryptable" | "untrusted_credential" | "no_key_package" | "malformed" | "inactive",
+    readonly reason: "undecryptable" | "untrusted_credential" | "no_key_package" | "malformed" | "inactive" | "passphrase_needed",
     detail: string,
   ) {
     super(`${reason}: ${detail}`);
@@ -154,10 +156,25 @@ export interface CommitOutput {
   welcome?: Uint8Array;
 }
 
+export interface ExternalPsk {
+  id: Uint8Array;
+  secret: Uint8Array;
+}
+
 export interface Changes {
   adds?: KeyPackage[];
   /** Leaf indexes to remove. */
   removes?: number[];
+  /** An external PSK injected into this epoch (passphrase-protected conversations). */
+  psk?: ExternalPsk;
+}
+
+export function pskIndex(state: GroupState | undefined, psk: ExternalPsk | undefined): PskIndex {
+  return makePskIndex(state, psk ? { [bytesToBase64(psk.id)]: psk.secret } : {});
+}
+
+export function isMissingPsk(error: unknown): boolean {
+  return String(error).includes("Could not find pskId");
 }
 
 /** One commit with the given adds and removes; with neither it is a re-key of the own leaf. */
@@ -165,9 +182,19 @@ export async function commitChanges(impl: CiphersuiteImpl, state: GroupState, ch
   const proposals: Proposal[] = [
     ...(changes.removes ?? []).map((removed): Proposal => ({ proposalType: "remove", remove: { removed } })),
     ...(changes.adds ?? []).map((keyPackage): Proposal => ({ proposalType: "add", add: { keyPackage } })),
+    ...(changes.psk
+      ? [
+          {
+            proposalType: "psk",
+            psk: {
+              preSharedKeyId: { psktype: "external", pskId: changes.psk.id, pskNonce: impl.rng.randomBytes(impl.kdf.size) },
+            },
+          } as Proposal,
+        ]
+      : []),
   ];
   const result = await createCommit(
-    { state, cipherSuite: impl },
+    { state, cipherSuite: impl, pskIndex: pskIndex(state, changes.psk) },
     { extraProposals: proposals, ratchetTreeExtension: true },
   );
   const welcome = result.welcome
@@ -188,11 +215,12 @@ export async function joinFromWelcome(
   config: ClientConfig,
   welcome: Uint8Array,
   own: OwnKeyPackage,
+  psk?: ExternalPsk,
 ): Promise<GroupState> {
   const decoded = decodeMlsMessage(welcome, 0);
   if (!decoded || decoded[0].wireformat !== "mls_welcome") throw new MlsError("malformed", "not a welcome");
   const keyPackage = decodeKeyPackageBytes(own.publicPackage);
-  return joinGroup(decoded[0].welcome, keyPackage, own.privatePackage, emptyPskIndex, impl, undefined, undefined, config);
+  return joinGroup(decoded[0].welcome, keyPackage, own.privatePackage, pskIndex(undefined, psk), impl, undefined, undefined, config);
 }
 
 export async function encryptApplication(
@@ -214,7 +242,7 @@ export type Incoming =
   | { kind: "commit"; state: GroupState; removedSelf: boolean };
 
 /** Processes a handshake or application message of a group; throws MlsError if it cannot. */
-export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, bytes: Uint8Array): Promise<Incoming> {
+export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, bytes: Uint8Array, psk?: ExternalPsk): Promise<Incoming> {
   const decoded = decodeMlsMessage(bytes, 0);
   if (!decoded || decoded[0].wireformat !== "mls_private_message") throw new MlsError("malformed", "not a private message");
   const message = decoded[0].privateMessage;
@@ -256,8 +284,9 @@ export async function processIncoming(impl: CiphersuiteImpl, state: GroupState, 
   }
   let result;
   try {
-    result = await processPrivateMessage(state, message, emptyPskIndex, impl);
+    result = await processPrivateMessage(state, message, pskIndex(state, psk), impl);
   } catch (error) {
+    if (isMissingPsk(error)) throw new MlsError("passphrase_needed", String(error));
     throw new MlsError("undecryptable", String(error));
   }
   if (result.kind !== "newState") throw new MlsError("malformed", "expected a commit");

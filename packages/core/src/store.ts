@@ -42,6 +42,8 @@ export interface EngineChanges {
   keyPackagesDeleted?: string[];
   messages?: ChatMessage[];
   messagesDeleted?: { chat: string; id: string }[];
+  /** Small secret values by name (passphrase keys, parked entries); null removes one. */
+  settings?: Map<string, Uint8Array | null>;
   /** Highest mailbox sequence number fully processed. */
   cursor?: number;
 }
@@ -54,6 +56,7 @@ export interface EngineStore {
   listGroups(): Promise<string[]>;
   allMessages(): Promise<ChatMessage[]>;
   hasMessage(chat: string, id: string): Promise<boolean>;
+  loadSetting(name: string): Promise<Uint8Array | undefined>;
   cursor(): Promise<number>;
   apply(changes: EngineChanges): Promise<void>;
 }
@@ -64,6 +67,7 @@ export class MemoryStore implements EngineStore {
   readonly groups = new Map<string, Uint8Array>();
   readonly keyPackages = new Map<string, StoredKeyPackage>();
   readonly messages: ChatMessage[] = [];
+  readonly settings = new Map<string, Uint8Array>();
   private seq = 0;
 
   async loadIdentity() {
@@ -90,6 +94,9 @@ export class MemoryStore implements EngineStore {
   async cursor() {
     return this.seq;
   }
+  async loadSetting(name: string) {
+    return this.settings.get(name);
+  }
   async apply(changes: EngineChanges) {
     if (changes.identity) this.identity = changes.identity;
     for (const [group, state] of changes.groups ?? []) {
@@ -102,6 +109,10 @@ export class MemoryStore implements EngineStore {
     for (const d of changes.messagesDeleted ?? []) {
       const i = this.messages.findIndex((m) => m.chat === d.chat && m.id === d.id);
       if (i >= 0) this.messages.splice(i, 1);
+    }
+    for (const [name, value] of changes.settings ?? []) {
+      if (value) this.settings.set(name, value);
+      else this.settings.delete(name);
     }
     if (changes.cursor !== undefined) this.seq = Math.max(this.seq, changes.cursor);
   }

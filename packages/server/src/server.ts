@@ -3,7 +3,8 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { networkInterfaces } from "node:os";
 import { WebSocketServer } from "ws";
-import { fromBase64, MomedoError, type RequestFrame } from "@momedo/protocol";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { compileClientFrameValidators, fromBase64, MomedoError, type RequestFrame } from "@momedo/protocol";
 import { openDataDir, type DataDir } from "./dataDir.js";
 import { enroll } from "./enrollment/enroll.js";
 import { DeliveryService } from "./groups/deliveryService.js";
@@ -11,6 +12,7 @@ import { handleHttp } from "./http/routes.js";
 import { KeyPackages } from "./keys/keyPackages.js";
 import { Links } from "./devices/links.js";
 import { DEFAULT_MAILBOX_TTL_DAYS, Mailbox } from "./mailbox/mailbox.js";
+import { AckBatcher } from "./mailbox/ackBatcher.js";
 import { WriteQueue } from "./mailbox/writeQueue.js";
 import { DeviceConnection } from "./relay/connection.js";
 import { Hub } from "./relay/hub.js";
@@ -42,6 +44,10 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  compileClientFrameValidators((schema) => {
+    const compiled = TypeCompiler.Compile(schema);
+    return (value) => compiled.Check(value);
+  });
   const data = openDataDir(options.dataDir, options.ciphersuite);
   const { db, people } = data;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -54,6 +60,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     process.exit(70);
   });
   const links = new Links(db);
+  const acks = new AckBatcher(queue, mailbox);
   const delivery = new DeliveryService(db, people, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
 
   const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
@@ -124,12 +131,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     suite: data.ciphersuite,
     deviceKey: (user: string, device: string) => people.deviceKey(user, device),
     signedIn: (c: DeviceConnection) => {
+      acks.flush();
       hub.signedIn(c);
-      people.touch(c.user, c.device);
+      queue.enqueue(() => people.touch(c.user, c.device));
     },
     signedOut: (c: DeviceConnection) => hub.signedOut(c),
     page: (user: string, device: string, after: number, limit: number) => mailbox.page(user, device, after, limit),
-    ack: (user: string, device: string, upTo: number) => queue.enqueue(() => mailbox.ack(user, device, upTo)),
+    ack: (user: string, device: string, upTo: number) => acks.ack(user, device, upTo),
     handle,
   };
 
@@ -207,6 +215,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(fingerprint ? { fingerprint } : {}),
     data,
     async close() {
+      acks.flush();
       for (const timer of sweeps) clearInterval(timer);
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,11 +8,17 @@ export class WriteQueue {
   private writes: (() => void)[] = [];
   private afters: (() => void)[] = [];
   private scheduled = false;
+  private readonly hooks: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly onFatal: (error: unknown) => void,
   ) {}
+
+  /** `hook` runs inside every batch's transaction, before its writes. */
+  beforeCommit(hook: () => void): void {
+    this.hooks.push(hook);
+  }
 
   /** `write` runs inside the batch's transaction; `after` runs once the batch is durable. */
   enqueue(write: () => void, after?: () => void): void {
@@ -34,6 +40,7 @@ export class WriteQueue {
     this.afters = [];
     try {
       this.db.transaction(() => {
+        for (const hook of this.hooks) hook();
         for (const write of writes) write();
       })();
     } catch (error) {

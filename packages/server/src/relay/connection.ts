@@ -1,7 +1,6 @@
 // One device's WebSocket: challenge-response sign-in with the device's signature key, then
 // requests, and the device's mailbox streamed in order (backlog in pages, then live).
-import { randomBytes } from "node:crypto";
-import { ed25519 } from "@noble/curves/ed25519.js";
+import { createPublicKey, randomBytes, verify } from "node:crypto";
 import type { WebSocket } from "ws";
 import {
   authChallengeText,
@@ -44,6 +43,7 @@ export class DeviceConnection {
   private lastSent = 0;
   /** True while older entries still wait in the database; live pushes then wait too. */
   private paging = true;
+  private corked = false;
   private readonly authTimer: NodeJS.Timeout;
 
   constructor(
@@ -109,7 +109,7 @@ export class DeviceConnection {
     let valid = false;
     if (key) {
       try {
-        valid = ed25519.verify(fromBase64(frame.sig), authChallengeText(this.nonce, frame.user, frame.device), key);
+        valid = verifyEd25519(key, authChallengeText(this.nonce, frame.user, frame.device), fromBase64(frame.sig));
       } catch {
         valid = false;
       }
@@ -179,6 +179,26 @@ export class DeviceConnection {
   }
 
   private sendRaw(text: string): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(text);
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // Frames of one event-loop turn leave in one write: cork now, uncork on the next tick.
+    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (raw && !this.corked) {
+      this.corked = true;
+      raw.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        raw.uncork();
+      });
+    }
+    this.socket.send(text);
   }
+}
+
+// DER prefix of an Ed25519 SubjectPublicKeyInfo; Node's native verify is far faster than JS.
+const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+
+function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
+  return verify(null, message, key, signature);
 }

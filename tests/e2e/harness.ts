@@ -115,3 +115,42 @@ export function filesContaining(dir: string, marker: string): string[] {
   const needle = Buffer.from(marker, "utf8");
   return filesBelow(dir).filter((f) => readFileSync(f).includes(needle));
 }
+
+/** A long-running command whose JSON lines can be awaited while it runs. */
+export function spawnCommand(bin: string, args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args]);
+  const lines: Record<string, unknown>[] = [];
+  let buffer = "";
+  let stderr = "";
+  const waiters: (() => void)[] = [];
+  child.stdout.on("data", (d: Buffer) => {
+    buffer += d.toString();
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.startsWith("{")) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const w of waiters.splice(0)) w();
+    }
+  });
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CommandResult>((resolve) =>
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout: "", stderr, lines })),
+  );
+  return {
+    lines,
+    done,
+    async line(predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no such line; stderr: ${stderr}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+  };
+}

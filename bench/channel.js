@@ -149,6 +149,21 @@ function cpuSeconds(pid) {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds() {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0];
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + (steal || 0)) / CLK_TCK;
+}
+/** CPU seconds used by processes other than the server and this script since `mark`. */
+function otherCpuMark() {
+  const mark = { machine: machineBusySeconds(), server: cpuSeconds(server.pid), self: process.cpuUsage() };
+  return () => {
+    const self = process.cpuUsage(mark.self);
+    const other = machineBusySeconds() - mark.machine - (cpuSeconds(server.pid) - mark.server) - (self.user + self.system) / 1e6;
+    return round(Math.max(0, other), 2);
+  };
+}
 function memKiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
@@ -531,6 +546,7 @@ function stateCodec(owner, group) {
 async function commitStep(label, ctx, build, { processors, claim = [], create = false }) {
   const { owner } = ctx;
   const step = { step: label };
+  const other = otherCpuMark();
   const stopRss = rssSampler();
   const profileStart = monotonicMicros();
   const cpu0 = cpuSeconds(server.pid);
@@ -595,6 +611,7 @@ async function commitStep(label, ctx, build, { processors, claim = [], create = 
 
   step.processing = await drainProcessors(processors);
   step.stateCodec = stateCodec(owner, pending.group);
+  step.otherProcessesCpuSeconds = other();
   return step;
 }
 
@@ -609,12 +626,14 @@ function printCommitStep(s) {
       `\n    server CPU ${s.serverCpuSeconds} s, RSS peak ${round(s.serverRssPeakKiB / 1024, 1)} MiB; SQLite ${s.sqlite.totalMiB} MiB (main ${round(s.sqlite.mainBytes / 2 ** 20, 1)} + WAL ${round(s.sqlite.walBytes / 2 ** 20, 1)})` +
       (s.mailboxAfterFanOut ? `; mailbox right after fan-out: ${s.mailboxAfterFanOut.rows} rows, ${s.mailboxAfterFanOut.payloadMiB} MiB` : "") +
       `\n    processing: ${proc || "-"}` +
-      (s.stateCodec ? `\n    owner group state ${s.stateCodec.stateBytes} B: decode ${s.stateCodec.decodeMs} ms, encode ${s.stateCodec.encodeMs} ms` : ""),
+      (s.stateCodec ? `\n    owner group state ${s.stateCodec.stateBytes} B: decode ${s.stateCodec.decodeMs} ms, encode ${s.stateCodec.encodeMs} ms` : "") +
+      `\n    (other processes on the machine used ${s.otherProcessesCpuSeconds} CPU s during this step)`,
   );
 }
 
 async function postStep(ctx, group, processors, i) {
   const { owner } = ctx;
+  const other = otherCpuMark();
   const stopRss = rssSampler();
   const profileStart = monotonicMicros();
   const cpu0 = cpuSeconds(server.pid);
@@ -649,6 +668,7 @@ async function postStep(ctx, group, processors, i) {
     decryptOk: processing.every((p) => p.text === `${POST_TEXT} (#${i + 1})`),
     processing,
     profileWindow,
+    otherProcessesCpuSeconds: other(),
   };
 }
 
@@ -868,6 +888,7 @@ async function main() {
       encryptPlusFanOutMs: pick((p) => p.endToLastMs),
       decryptMs: pick((p) => p.decryptMs),
       serverCpuSecondsPerPost: pick((p) => p.serverCpuSeconds),
+      otherProcessesCpuSeconds: round(posts.reduce((sum, p) => sum + p.otherProcessesCpuSeconds, 0), 2),
       allDecrypted: posts.every((p) => p.decryptOk),
       stateCodec: stateCodec(owner, group),
       posts,
@@ -876,7 +897,8 @@ async function main() {
     console.log(
       `  posts (median / max): encrypt ${postSummary.encryptMs.p50} / ${postSummary.encryptMs.max} ms; server ok ${postSummary.serverOkMs.p50} / ${postSummary.serverOkMs.max} ms; ` +
         `last socket ${postSummary.fanOutLastMs.p50} / ${postSummary.fanOutLastMs.max} ms after send; encrypt+fan-out ${postSummary.encryptPlusFanOutMs.p50} / ${postSummary.encryptPlusFanOutMs.max} ms; ` +
-        `decrypt ${postSummary.decryptMs.p50} / ${postSummary.decryptMs.max} ms; ${postSummary.allDecrypted ? "all decrypted" : "SOME POSTS NOT DECRYPTED"}`,
+        `decrypt ${postSummary.decryptMs.p50} / ${postSummary.decryptMs.max} ms; ${postSummary.allDecrypted ? "all decrypted" : "SOME POSTS NOT DECRYPTED"}; ` +
+        `server CPU per post ${postSummary.serverCpuSecondsPerPost.p50} s; other processes ${postSummary.otherProcessesCpuSeconds} CPU s in all`,
     );
     for (const d of devices) d.processGroups.delete(group);
   }
@@ -884,7 +906,7 @@ async function main() {
   // --- channel B: created small, then BATCH at a time ------------------------------------------
   if (CREATE.has("batched")) {
     const remaining = BUDGET_S - elapsedS();
-    // Rough: about 1 ms per member per batch commit on the client plus fan-out and one processor.
+    // Conservative: per batch commit about 1 s plus 6 s per 1,000 members (build, fan-out, one processor).
     const estimate = Math.ceil(N / BATCH) * (1 + (N / 1000) * 6);
     if (remaining < estimate) {
       const note = `channel B (batched) skipped: ${round(remaining, 0)} s of the budget left, about ${round(estimate, 0)} s needed`;
@@ -896,6 +918,9 @@ async function main() {
       const bProcessors = [members[0]]; // joins with the first batch, then processes every later commit
       console.log(`\nchannel B (${group}): create with ${Math.min(BATCH, N)} members, then add ${BATCH} at a time up to ${N}`);
       const batches = [];
+      // Pushed now and completed below, so an abort (budget) still writes the batches done so far.
+      const summaryB = { channel: "B", step: `create batched (${BATCH} per commit)`, complete: false, batches };
+      out.steps.push(summaryB);
       for (let start = 0; start < N; start += BATCH) {
         const slice = members.slice(start, start + BATCH);
         const label = start === 0 ? `create with ${slice.length}` : `add ${slice.length} (${start} -> ${start + slice.length})`;
@@ -916,9 +941,8 @@ async function main() {
         }
       }
       const total = (f) => round(batches.reduce((sum, b) => sum + (f(b) ?? 0), 0), 1);
-      out.steps.push({
-        channel: "B",
-        step: `create batched (${BATCH} per commit)`,
+      Object.assign(summaryB, {
+        complete: ctx.members.length - 1 === N,
         members: ctx.members.length - 1,
         commits: batches.length,
         totalClaimMs: total((b) => b.claimMs),

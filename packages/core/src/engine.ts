@@ -90,6 +90,8 @@ export interface OutgoingMessage {
 export class Engine {
   private readonly pending = new Map<string, GroupState>();
   private readonly pendingPsk = new Map<string, ExternalPsk>();
+  /** Decoded group states as last stored: decoding a large group costs more than using it. */
+  private readonly states = new Map<string, GroupState>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -267,7 +269,7 @@ export class Engine {
 
   /** Forgets a group this device left. */
   async forget(group: string): Promise<void> {
-    await this.store.apply({ groups: new Map([[group, null]]) });
+    await this.save({}, new Map([[group, null]]));
   }
 
   async importHistory(messages: ChatMessage[]): Promise<void> {
@@ -281,10 +283,7 @@ export class Engine {
       this.pending.delete(group);
       const psk = this.pendingPsk.get(group);
       this.pendingPsk.delete(group);
-      await this.store.apply({
-        groups: new Map([[group, encodeState(state)]]),
-        ...(psk ? { settings: new Map([[`psk:${group}`, encodePsk(psk)]]) } : {}),
-      });
+      await this.save(psk ? { settings: new Map([[`psk:${group}`, encodePsk(psk)]]) } : {}, new Map([[group, state]]));
     });
   }
 
@@ -317,8 +316,9 @@ export class Engine {
       await this.store.apply(changes);
       for (let i = 0; i < parked.length; i++) {
         const step: EngineChanges = {};
+        const states = new Map<string, GroupState | null>();
         try {
-          events.push(...(await this.process(parked[i]!, step)));
+          events.push(...(await this.process(parked[i]!, step, states)));
         } catch (error) {
           if (error instanceof MlsError && error.reason === "passphrase_needed") {
             // Wrong passphrase: keep waiting, forget the key that did not fit.
@@ -328,7 +328,7 @@ export class Engine {
           if (!(error instanceof MlsError)) throw error;
           events.push({ type: "undecryptable", chat: group, seq: parked[i]!.seq, reason: error.message });
         }
-        await this.store.apply({ ...step, settings: new Map([[`parked:${group}`, encodeParked(parked.slice(i + 1))]]) });
+        await this.save({ ...step, settings: new Map([[`parked:${group}`, encodeParked(parked.slice(i + 1))]]) }, states);
       }
       return events;
     });
@@ -418,7 +418,7 @@ export class Engine {
         receivedAt: now,
         outgoing: true,
       };
-      await this.store.apply({ groups: new Map([[group, encodeState(encrypted.state)]]), messages: [message] });
+      await this.save({ messages: [message] }, new Map([[group, encrypted.state]]));
       return { group, epoch, data: toBase64(encrypted.message), message };
     });
   }
@@ -435,8 +435,9 @@ export class Engine {
         return [];
       }
       let events: EngineEvent[];
+      const states = new Map<string, GroupState | null>();
       try {
-        events = await this.process(frame, changes);
+        events = await this.process(frame, changes, states);
       } catch (error) {
         if (!(error instanceof MlsError)) throw error;
         if (error.reason === "passphrase_needed") {
@@ -448,7 +449,7 @@ export class Engine {
         await this.store.apply({ cursor: frame.seq });
         return events;
       }
-      await this.store.apply(changes);
+      await this.save(changes, states);
       return events;
     });
   }
@@ -468,14 +469,14 @@ export class Engine {
     return state ? groupEpoch(state) : undefined;
   }
 
-  private async process(frame: DeliverFrame, changes: EngineChanges): Promise<EngineEvent[]> {
+  private async process(frame: DeliverFrame, changes: EngineChanges, states: Map<string, GroupState | null>): Promise<EngineEvent[]> {
     const bytes = fromBase64(frame.data);
-    if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes);
+    if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes, states);
     if (frame.kind === "notice") return [{ type: "notice", chat: frame.group, from: frame.from, notice: parseNotice(bytes) }];
     const state = await this.loadState(frame.group);
     if (!state) throw new MlsError("undecryptable", `no state for ${frame.group}`);
     const incoming = await processIncoming(await ciphersuite(groupCiphersuite(state)), state, bytes, await this.groupPsk(frame.group));
-    changes.groups = new Map([[frame.group, encodeState(incoming.state)]]);
+    states.set(frame.group, incoming.state);
     if (incoming.kind === "commit") {
       if (incoming.removedSelf) return [{ type: "removed", chat: frame.group }];
       return [{ type: "changed", chat: frame.group, epoch: groupEpoch(incoming.state) }];
@@ -498,7 +499,12 @@ export class Engine {
     return [{ type: "message", message, seq: frame.seq }];
   }
 
-  private async processWelcome(frame: DeliverFrame, bytes: Uint8Array, changes: EngineChanges): Promise<EngineEvent[]> {
+  private async processWelcome(
+    frame: DeliverFrame,
+    bytes: Uint8Array,
+    changes: EngineChanges,
+    states: Map<string, GroupState | null>,
+  ): Promise<EngineEvent[]> {
     let own: StoredKeyPackage | undefined;
     for (const ref of welcomeRecipients(bytes)) {
       own = await this.store.loadKeyPackage(ref);
@@ -516,14 +522,37 @@ export class Engine {
     if (group !== frame.group) throw new MlsError("malformed", `welcome for ${group} delivered as ${frame.group}`);
     const existing = await this.loadState(group);
     if (existing && groupEpoch(existing) >= groupEpoch(state)) return [];
-    changes.groups = new Map([[group, encodeState(state)]]);
+    states.set(group, state);
     if (!own.lastResort) changes.keyPackagesDeleted = [own.ref];
     return [{ type: "joined", chat: group, by: frame.from.split("/")[0]!, epoch: groupEpoch(state) }];
   }
 
   private async loadState(group: string): Promise<GroupState | undefined> {
+    const cached = this.states.get(group);
+    if (cached) return cached;
     const bytes = await this.store.loadGroup(group);
-    return bytes ? decodeState(bytes, this.config) : undefined;
+    if (!bytes) return undefined;
+    const state = decodeState(bytes, this.config);
+    this.states.set(group, state);
+    return state;
+  }
+
+  /** Stores a step's changes; the decoded states of changed groups stay at hand. */
+  private async save(changes: EngineChanges, states: Map<string, GroupState | null> = new Map()): Promise<void> {
+    if (states.size > 0) {
+      changes.groups = new Map(changes.groups ?? []);
+      for (const [group, state] of states) changes.groups.set(group, state ? encodeState(state) : null);
+    }
+    try {
+      await this.store.apply(changes);
+    } catch (error) {
+      for (const group of states.keys()) this.states.delete(group);
+      throw error;
+    }
+    for (const [group, state] of states) {
+      if (state) this.states.set(group, state);
+      else this.states.delete(group);
+    }
   }
 
   private keys(): SignatureKeys {

@@ -197,6 +197,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let lastRevocationCheck = Date.now();
   const sweeps = [
     setInterval(() => queue.enqueue(() => mailbox.expire(Date.now() - mailboxTtl)), 60 * 60 * 1000),
+    setInterval(() => queue.enqueue(() => mailbox.dropUnusedPayloads()), 60 * 1000),
     setInterval(() => {
       const since = lastRevocationCheck;
       lastRevocationCheck = Date.now();

@@ -15,7 +15,7 @@ import {
   type Role,
 } from "@momedo/protocol";
 import type { Db } from "../storage/database.js";
-import type { Mailbox, MailboxEntry } from "../mailbox/mailbox.js";
+import { SHARED_PAYLOAD_BYTES, type Mailbox, type MailboxEntry } from "../mailbox/mailbox.js";
 import type { WriteQueue } from "../mailbox/writeQueue.js";
 import type { People } from "../people/people.js";
 import { checkCommit, checkLeave, checkRoleChange, checkSend, memberChange, userOf, type GroupView } from "./policy.js";
@@ -97,7 +97,8 @@ export class DeliveryService {
       this.queue.enqueue(
         () => {
           this.save(frame.group, updated, at);
-          for (const [address, kind, data] of copies) recipients.push(this.write(address, frame.group, kind, sender, data, at));
+          const payloads = this.sharedPayloads(copies.map(([, , data]) => data));
+          for (const [address, kind, data] of copies) recipients.push(this.write(address, frame.group, kind, sender, data, at, payloads.get(data)));
         },
         () => {
           this.push(recipients);
@@ -241,7 +242,8 @@ export class DeliveryService {
       this.queue.enqueue(
         () => {
           write?.();
-          for (const address of targets) recipients.push(this.write(address, group, kind, sender, data, at));
+          const payload = this.sharedPayloads(targets.map(() => data)).get(data);
+          for (const address of targets) recipients.push(this.write(address, group, kind, sender, data, at, payload));
         },
         () => {
           this.push(recipients);
@@ -268,10 +270,19 @@ export class DeliveryService {
     for (const [user, role] of group.roles) addRole.run(id, user, role);
   }
 
-  private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number): Recipient {
+  private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number, payload?: number): Recipient {
     const { user, device } = parseDeviceAddress(address);
     const entry = { group, kind, sender, data, at };
-    return { address, entry: { ...entry, seq: this.mailbox.insert(user, device, entry) } };
+    return { address, entry: { ...entry, seq: this.mailbox.insert(user, device, entry, payload) } };
+  }
+
+  /** Large payloads that go to several devices are stored once (inside the caller's transaction). */
+  private sharedPayloads(datas: Buffer[]): Map<Buffer, number> {
+    const counts = new Map<Buffer, number>();
+    for (const data of datas) if (data.length >= SHARED_PAYLOAD_BYTES) counts.set(data, (counts.get(data) ?? 0) + 1);
+    const ids = new Map<Buffer, number>();
+    for (const [data, count] of counts) if (count > 1) ids.set(data, this.mailbox.storePayload(data));
+    return ids;
   }
 
   private decode(base64: string): Buffer {

@@ -59,4 +59,19 @@ describe("mailbox", () => {
     expect(failures).toHaveLength(1);
     expect(followed).toBe(false);
   });
+
+  it("stores a large payload for many devices once and drops it when the last copy is acknowledged", () => {
+    const { db, mailbox } = fresh();
+    const welcome = Buffer.alloc(4096, 7);
+    const payload = mailbox.storePayload(welcome);
+    for (const device of ["D1D1D1D1", "D2D2D2D2", "D3D3D3D3"]) mailbox.insert("BBBBBBBB", device, entry(Date.now()), payload);
+    expect(mailbox.page("BBBBBBBB", "D2D2D2D2", 0, 10).map((e) => e.data.equals(welcome))).toEqual([true]);
+    const stored = db.prepare("SELECT sum(length(data)) AS n FROM mailbox").get() as { n: number };
+    expect(stored.n).toBe(0);
+    mailbox.ack("BBBBBBBB", "D1D1D1D1", 1e9);
+    mailbox.ack("BBBBBBBB", "D2D2D2D2", 1e9);
+    expect(mailbox.dropUnusedPayloads()).toBe(0);
+    mailbox.ack("BBBBBBBB", "D3D3D3D3", 1e9);
+    expect(mailbox.dropUnusedPayloads()).toBe(1);
+  });
 });

@@ -12,26 +12,46 @@ export interface MailboxEntry {
 }
 
 export const DEFAULT_MAILBOX_TTL_DAYS = 30;
+/** Payloads at least this large, going to more than one device, are stored once. */
+export const SHARED_PAYLOAD_BYTES = 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class Mailbox {
   private readonly insertStmt;
   private readonly pageStmt;
   private readonly ackStmt;
+  private readonly payloadStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      "INSERT INTO mailbox (user_id, device_id, group_id, kind, sender, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO mailbox (user_id, device_id, group_id, kind, sender, data, at, payload_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.pageStmt = db.prepare(
-      "SELECT seq, group_id AS \"group\", kind, sender, data, at FROM mailbox WHERE user_id = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+      `SELECT m.seq, m.group_id AS "group", m.kind, m.sender, COALESCE(p.data, m.data) AS data, m.at
+       FROM mailbox m LEFT JOIN payloads p ON p.id = m.payload_id
+       WHERE m.user_id = ? AND m.device_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
     );
+    this.payloadStmt = db.prepare("INSERT INTO payloads (data) VALUES (?)");
     this.ackStmt = db.prepare("DELETE FROM mailbox WHERE user_id = ? AND device_id = ? AND seq <= ?");
   }
 
   /** Call inside a transaction; returns the entry's sequence number. */
-  insert(user: string, device: string, entry: Omit<MailboxEntry, "seq">): number {
-    const info = this.insertStmt.run(user, device, entry.group, entry.kind, entry.sender, entry.data, entry.at);
+  insert(user: string, device: string, entry: Omit<MailboxEntry, "seq">, payload?: number): number {
+    const data = payload === undefined ? entry.data : EMPTY;
+    const info = this.insertStmt.run(user, device, entry.group, entry.kind, entry.sender, data, entry.at, payload ?? null);
     return Number(info.lastInsertRowid);
+  }
+
+  /** Stores a payload that many entries share (a Welcome to a whole class), once. */
+  storePayload(data: Buffer): number {
+    return Number(this.payloadStmt.run(data).lastInsertRowid);
+  }
+
+  /** Deletes shared payloads no entry refers to any more. */
+  dropUnusedPayloads(): number {
+    return this.db
+      .prepare("DELETE FROM payloads WHERE id NOT IN (SELECT payload_id FROM mailbox WHERE payload_id IS NOT NULL)")
+      .run().changes;
   }
 
   page(user: string, device: string, afterSeq: number, limit: number): MailboxEntry[] {

@@ -145,7 +145,7 @@ export class DeviceConnection {
   private deliver(entry: MailboxEntry): void {
     this.lastSent = entry.seq;
     this.sendRaw(
-      `{"t":"msg","seq":${entry.seq},"group":${JSON.stringify(entry.group)},"kind":"${entry.kind}","from":"${entry.sender}","data":"${entry.data.toString("base64")}","at":${entry.at}}`,
+      `{"t":"msg","seq":${entry.seq},"group":${JSON.stringify(entry.group)},"kind":"${entry.kind}","from":"${entry.sender}","data":"${base64Of(entry.data)}","at":${entry.at}}`,
     );
   }
 
@@ -192,6 +192,18 @@ export class DeviceConnection {
     }
     this.socket.send(text);
   }
+}
+
+// A fan-out hands the same Buffer to every recipient: encode it once.
+const encoded = new WeakMap<Buffer, string>();
+
+function base64Of(data: Buffer): string {
+  let text = encoded.get(data);
+  if (text === undefined) {
+    text = data.toString("base64");
+    if (data.length >= 1024) encoded.set(data, text);
+  }
+  return text;
 }
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo; Node's native verify is far faster than JS.

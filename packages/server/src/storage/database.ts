@@ -77,6 +77,9 @@ const MIGRATIONS: string[] = [
      data BLOB NOT NULL,
      PRIMARY KEY (link_id, n)
    );`,
+  `CREATE TABLE payloads (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+   ALTER TABLE mailbox ADD COLUMN payload_id INTEGER;
+   CREATE INDEX mailbox_payload ON mailbox(payload_id) WHERE payload_id IS NOT NULL;`,
 ];
 
 export function openDatabase(file: string): Db {
@@ -86,6 +89,8 @@ export function openDatabase(file: string): Db {
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  // After a burst (a Welcome to a whole school) the log shrinks back instead of staying large.
+  db.pragma("journal_size_limit = 67108864");
   migrate(db);
   return db;
 }

@@ -18,7 +18,7 @@ export function formatInvite(invite: Invite): string {
   return `${base}/join#${params.toString()}`;
 }
 
-export function parseInvite(text: string): Invite {
+function parseHttpUrl(text: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(text.trim());
@@ -26,6 +26,11 @@ export function parseInvite(text: string): Invite {
     throw new MomedoError("invite_invalid", "not a URL");
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new MomedoError("invite_invalid", "scheme");
+  return parsed;
+}
+
+export function parseInvite(text: string): Invite {
+  const parsed = parseHttpUrl(text);
   if (!parsed.pathname.endsWith("/join")) throw new MomedoError("invite_invalid", "path");
   const params = new URLSearchParams(parsed.hash.replace(/^#/, ""));
   const code = params.get("c") ?? "";
@@ -45,13 +50,7 @@ export function formatServerAddress(url: string, fingerprint?: string): string {
 }
 
 export function parseServerAddress(text: string): { url: string; fingerprint?: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(text.trim());
-  } catch {
-    throw new MomedoError("invite_invalid", "not a server address");
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new MomedoError("invite_invalid", "scheme");
+  const parsed = parseHttpUrl(text);
   const fingerprint = new URLSearchParams(parsed.hash.replace(/^#/, "")).get("fp") ?? undefined;
   if (fingerprint !== undefined && !FINGERPRINT_PATTERN.test(fingerprint)) throw new MomedoError("invite_invalid", "fingerprint");
   if (parsed.protocol === "https:" && !fingerprint) throw new MomedoError("invite_invalid", "missing fingerprint");

@@ -24,6 +24,19 @@ export function newShortId(): string {
   return crockford(randomBytes(5), 8);
 }
 
+/** Inserts with a new random ID, drawing again in the rare case it is taken. */
+function withFreshId(insert: (id: string) => unknown): string {
+  for (;;) {
+    const id = newShortId();
+    try {
+      insert(id);
+      return id;
+    } catch (error) {
+      if (!String(error).includes("UNIQUE")) throw error;
+    }
+  }
+}
+
 export class People {
   constructor(private readonly db: Db) {}
 
@@ -33,15 +46,7 @@ export class People {
       throw new RangeError(`name must be 1 to ${MAX_NAME_LENGTH} printable characters`);
     }
     const insert = this.db.prepare("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?)");
-    for (;;) {
-      const id = newShortId();
-      try {
-        insert.run(id, clean, role, now);
-        return id;
-      } catch (error) {
-        if (!String(error).includes("UNIQUE")) throw error;
-      }
-    }
+    return withFreshId((id) => insert.run(id, clean, role, now));
   }
 
   exists(user: string): boolean {
@@ -104,15 +109,7 @@ export class People {
 
   addDevice(user: string, signatureKey: Uint8Array, now = Date.now()): string {
     const insert = this.db.prepare("INSERT INTO devices (user_id, id, signature_key, created_at) VALUES (?, ?, ?, ?)");
-    for (;;) {
-      const id = newShortId();
-      try {
-        insert.run(user, id, signatureKey, now);
-        return id;
-      } catch (error) {
-        if (!String(error).includes("UNIQUE")) throw error;
-      }
-    }
+    return withFreshId((id) => insert.run(user, id, signatureKey, now));
   }
 
   /** The signature key of an active device, or undefined if unknown or revoked. */

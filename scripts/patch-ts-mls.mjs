@@ -1,4 +1,7 @@
-// Corrects the ratchet-tree check of ts-mls 1.6.4 (also in 2.0.0-rc.10) that refuses valid trees
+// Two local changes to ts-mls 1.6.4, applied after every install; each checks the exact code it
+// replaces, so a different version fails loudly instead of being patched blindly.
+//
+// 1. Correctness. Corrects the ratchet-tree check of ts-mls 1.6.4 (also in 2.0.0-rc.10) that refuses valid trees
 // when joining: RFC 9420 §12.4.3.1 asks that every non-blank node *between* an unmerged leaf and
 // the parent listing it also lists that leaf. ts-mls instead demands identical unmerged_leaves
 // lists on the leaf's whole direct path, so a Welcome into a group where people were added in
@@ -14,6 +17,19 @@ const pkgFile = [join(root, "packages/core/node_modules/ts-mls/package.json"), j
   existsSync(f),
 );
 if (!pkgFile) throw new Error("ts-mls is not installed");
+// 2. Speed. On join, the parent-hash coverage walk computes a subtree hash for every leaf,
+// then throws it away for leaves that carry no parent hash (members who never committed: most
+// of a channel). Checking that first gives the same result and makes joining a 1,000-member
+// channel take seconds instead of about a minute (bench/channel.js).
+const PARENT_HASH_FILE = "parentHash.js";
+const PARENT_HASH_MARK = "/* momedo: skip leaves without parent hash */";
+const parentHashReplacements = [
+  [
+    "            // parentHashNodeIndex is the node index where the nearest non blank ancestor was\n            const [parentHash, parentHashNodeIndex] = await calculateParentHash(tree, currentIndex, h);",
+    `            if (getParentHash(currentNode) === undefined) break; ${PARENT_HASH_MARK}\n            // parentHashNodeIndex is the node index where the nearest non blank ancestor was\n            const [parentHash, parentHashNodeIndex] = await calculateParentHash(tree, currentIndex, h);`,
+  ],
+];
+
 const { version } = JSON.parse(readFileSync(pkgFile, "utf8"));
 const file = join(dirname(pkgFile), "dist", "src", "clientState.js");
 const MARK = "/* momedo: RFC 9420 unmerged-leaves check */";
@@ -44,4 +60,15 @@ if (source.includes(MARK)) {
   }
   writeFileSync(file, source);
   console.log(`ts-mls ${version}: corrected the unmerged-leaves check (see scripts/patch-ts-mls.mjs)`);
+}
+
+const parentHashFile = join(dirname(pkgFile), "dist", "src", PARENT_HASH_FILE);
+let parentHashSource = readFileSync(parentHashFile, "utf8");
+if (!parentHashSource.includes(PARENT_HASH_MARK)) {
+  for (const [from, to] of parentHashReplacements) {
+    if (!parentHashSource.includes(from)) throw new Error(`ts-mls ${version}: expected code not found in ${PARENT_HASH_FILE}, patch not applied`);
+    parentHashSource = parentHashSource.replace(from, to);
+  }
+  writeFileSync(parentHashFile, parentHashSource);
+  console.log(`ts-mls ${version}: parent-hash check skips leaves without a parent hash (see scripts/patch-ts-mls.mjs)`);
 }

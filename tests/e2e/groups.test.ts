@@ -30,7 +30,8 @@ describe("groups and channels from the command line", () => {
     const created = await momedo(profile("teacher"), "channel", "create", "Klasse 7b", "--members", `${ids.anna},${ids.ben}`);
     const channel = String(created.lines.at(-1)!.id);
     expect(channel).toMatch(/^g\./);
-    await momedo(profile("teacher"), "send", channel, "Stunde 1 fällt aus");
+    const stunde = await momedo(profile("teacher"), "send", channel, "Stunde 1 fällt aus");
+    const stundeId = stunde.lines.at(-1)!.id;
     expect(texts((await momedo(profile("anna"), "receive")).lines)).toEqual(["Stunde 1 fällt aus"]);
 
     const post = await run(CLI_BIN, ["send", channel, "Juhu", "--profile", profile("anna"), "--json"]);
@@ -46,12 +47,23 @@ describe("groups and channels from the command line", () => {
       [[ids.anna, "member"], [ids.ben, "member"], [ids.teacher, "owner"]].sort(),
     );
     expect(texts((await momedo(profile("ben"), "receive")).lines)).toEqual(["Stunde 1 fällt aus"]);
+    expect(texts((await momedo(profile("ben"), "receive")).lines)).toEqual([]);
+
+    // Members may react in a channel, and only react.
+    const reaction = await momedo(profile("anna"), "react", channel, String(stundeId), "👍");
+    expect(reaction.lines.at(-1)).toHaveProperty("id");
+    const reactions = (await momedo(profile("teacher"), "receive")).lines.filter((l) => l.type === "reaction");
+    expect(reactions).toEqual([expect.objectContaining({ text: "👍", target: stundeId, from: ids.anna })]);
+    const rename = await run(CLI_BIN, ["group", "rename", channel, "Klasse 7c", "--profile", profile("anna"), "--json"]);
+    expect(rename.lines.at(-1)).toMatchObject({ error: { code: "policy_denied" } });
+    await momedo(profile("teacher"), "group", "rename", channel, "Klasse 7b (2026)");
+    expect((await momedo(profile("anna"), "group", "info", channel)).lines.at(-1)).toMatchObject({ name: "Klasse 7b (2026)" });
 
     await momedo(profile("teacher"), "group", "promote", channel, ids.anna!, "--role", "admin");
     await momedo(profile("anna"), "send", channel, "Ich bin jetzt Admin");
     await momedo(profile("anna"), "group", "remove", channel, ids.ben!);
     await momedo(profile("teacher"), "send", channel, "Nach dem Entfernen");
-    expect(texts((await momedo(profile("ben"), "receive")).lines)).toEqual(["Ich bin jetzt Admin"]);
+    expect(texts((await momedo(profile("ben"), "receive")).lines.filter((l) => l.type === "text"))).toEqual(["Ich bin jetzt Admin"]);
     expect(texts((await momedo(profile("teacher"), "receive")).lines)).toEqual(["Ich bin jetzt Admin"]);
   });
 

@@ -28,7 +28,17 @@ function print(json: boolean, value: unknown, text: string): void {
 }
 
 function messageLine(m: ChatMessage) {
-  return { id: m.id, chat: m.chat, from: m.from, device: m.fromDevice, type: m.type, text: m.text, sentAt: new Date(m.sentAt).toISOString(), outgoing: m.outgoing };
+  return {
+    id: m.id,
+    chat: m.chat,
+    from: m.from,
+    device: m.fromDevice,
+    type: m.type,
+    text: m.text,
+    ...(m.target ? { target: m.target } : {}),
+    sentAt: new Date(m.sentAt).toISOString(),
+    outgoing: m.outgoing,
+  };
 }
 
 function describeEvent(event: EngineEvent): string | undefined {
@@ -116,7 +126,8 @@ program
         for (const m of profile.store.takeUnshown()) {
           printed++;
           const line = messageLine(m);
-          print(json, line, `[${line.sentAt}] ${m.from}${m.outgoing ? " (ich/me)" : ""}: ${m.text}`);
+          const body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.text;
+          print(json, line, `[${line.sentAt}] ${m.id} ${m.from}${m.outgoing ? " (ich/me)" : ""}: ${body}`);
         }
       };
       flush();
@@ -184,6 +195,15 @@ group
     });
   });
 group
+  .command("rename <group> <name>")
+  .description("Gruppe umbenennen (Eigentümer und Admins) / rename a group (owners and admins)")
+  .action(async (chat: string, name: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      await profile.messenger.rename(chat, name);
+      print(json, { id: chat, name }, `${chat}: ${name}`);
+    });
+  });
+group
   .command("leave <group>")
   .description("Gruppe verlassen / leave a group")
   .action(async (chat: string, _o: unknown, command: Command) => {
@@ -236,6 +256,16 @@ program
   .description("Kanal anlegen: nur Eigentümer und Admins schreiben / create a channel: only owners and admins post")
   .option("--members <ids>", "IDs, durch Komma getrennt / comma-separated IDs", "")
   .action(createGroupCommand("channel"));
+
+program
+  .command("react <chat> <message> <emoji>")
+  .description("auf eine Nachricht reagieren (auch in Kanälen) / react to a message (in channels too)")
+  .action(async (chat: string, message: string, emoji: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const sent = await profile.messenger.react(chat, message, emoji);
+      print(json, { id: sent.id, chat: sent.chat }, `reagiert / reacted: ${emoji}`);
+    });
+  });
 
 program
   .command("rekey <chat>")

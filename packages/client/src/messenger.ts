@@ -16,7 +16,7 @@ import {
   type KeysClaimResult,
   type Role,
 } from "@momedo/protocol";
-import type { ChatMessage, ClaimedPerson, Engine, EngineEvent, PendingCommit } from "@momedo/core";
+import type { ChatMessage, ClaimedPerson, Engine, EngineEvent, OutgoingMessage, PendingCommit } from "@momedo/core";
 import { randomBytes } from "node:crypto";
 import { ServerConnection, type Request } from "./connection.js";
 import type { ServerAddress } from "./http.js";
@@ -96,6 +96,19 @@ export class Messenger {
 
   /** Sends a text to a person (ID or ID@host) or to a chat; creates the 1:1 chat on first use. */
   async sendText(to: string, text: string): Promise<ChatMessage> {
+    return this.send(to, (group, retryOf) => this.engine.encryptText(group, text, retryOf), false);
+  }
+
+  /** Reacts to a message; in a channel this is what members may send. */
+  async react(chat: string, target: string, emoji: string): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), true);
+  }
+
+  private async send(
+    to: string,
+    encrypt: (group: string, retryOf?: { id: string; sentAt: number }) => Promise<OutgoingMessage>,
+    reaction: boolean,
+  ): Promise<ChatMessage> {
     const group = this.resolveChat(to);
     let retryOf: { id: string; sentAt: number } | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -104,9 +117,15 @@ export class Messenger {
           if (!isDirectChatId(group)) await this.ensureGroup(group);
           else await this.createDirectChat(this.peerOf(to));
         }
-        const out = await this.engine.encryptText(group, text, retryOf);
+        const out = await encrypt(group, retryOf);
         retryOf = { id: out.message.id, sentAt: out.message.sentAt };
-        await this.conn().request<GroupSendResult>({ t: "group.send", group, epoch: out.epoch, data: out.data });
+        await this.conn().request<GroupSendResult>({
+          t: "group.send",
+          group,
+          epoch: out.epoch,
+          data: out.data,
+          ...(reaction ? { reaction: true as const } : {}),
+        });
         return out.message;
       } catch (error) {
         if (!isRetriable(error) || attempt >= MAX_ATTEMPTS) {
@@ -168,6 +187,10 @@ export class Messenger {
   async leave(group: string): Promise<void> {
     await this.conn().request({ t: "group.leave", group });
     await this.engine.forget(group);
+  }
+
+  async rename(group: string, name: string): Promise<void> {
+    await this.conn().request({ t: "group.rename", group, name });
   }
 
   async setRole(group: string, user: string, role: Role): Promise<void> {

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS key_packages (ref TEXT PRIMARY KEY, suite TEXT NOT NU
 CREATE TABLE IF NOT EXISTS messages (
   chat TEXT NOT NULL, id TEXT NOT NULL, sender TEXT NOT NULL, sender_device TEXT NOT NULL,
   type TEXT NOT NULL, body BLOB NOT NULL, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
-  outgoing INTEGER NOT NULL, shown INTEGER NOT NULL DEFAULT 0,
+  outgoing INTEGER NOT NULL, shown INTEGER NOT NULL DEFAULT 0, target TEXT,
   PRIMARY KEY (chat, id)
 );
 CREATE INDEX IF NOT EXISTS messages_unshown ON messages(shown, received_at);
@@ -29,6 +29,8 @@ export class SqliteStore implements EngineStore {
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
+    const columns = this.db.prepare("PRAGMA table_info(messages)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "target")) this.db.exec("ALTER TABLE messages ADD COLUMN target TEXT");
   }
 
   close(): void {
@@ -139,7 +141,7 @@ export class SqliteStore implements EngineStore {
       for (const m of changes.messages ?? []) {
         this.db
           .prepare(
-            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           )
           .run(
             m.chat,
@@ -153,6 +155,7 @@ export class SqliteStore implements EngineStore {
             m.outgoing ? 1 : 0,
             // What this device sent itself is already on screen; everything else waits to be shown.
             m.fromDevice === ownDevice ? 1 : 0,
+            m.target ?? null,
           );
       }
       for (const [name, value] of changes.settings ?? []) {
@@ -185,7 +188,8 @@ export class SqliteStore implements EngineStore {
       chat: r.chat as string,
       from: r.sender as string,
       fromDevice: r.sender_device as string,
-      type: "text",
+      type: r.type === "reaction" ? "reaction" : "text",
+      ...(typeof r.target === "string" ? { target: r.target } : {}),
       text: new TextDecoder().decode(this.open(`msg:${r.chat}:${r.id}`, r.body as Buffer)),
       sentAt: r.sent_at as number,
       receivedAt: r.received_at as number,

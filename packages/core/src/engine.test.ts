@@ -309,4 +309,19 @@ describe("engine", () => {
     ds.send(d.address, group, after.epoch, after.data);
     expect(texts(await drain(ds, a))).toEqual(["DDDDDDDD:angekommen"]);
   });
+
+  it("accepts only a reaction under the reaction flag", async () => {
+    const ds = new MemoryDeliveryService();
+    const alice = await enroll(ds, "AAAAAAAA", "A1A1A1A1");
+    const bob = await enroll(ds, "BBBBBBBB", "B1B1B1B1");
+    const first = await sendText(ds, alice.engine, "BBBBBBBB", "Stunde 1 fällt aus");
+    await drain(ds, bob.engine);
+    const group = alice.engine.directChat("BBBBBBBB");
+    const frame = (seq: number, data: string): DeliverFrame => ({ t: "msg", seq, group, kind: "reaction", from: "AAAAAAAA/A1A1A1A1", data, at: 0 });
+    const smuggled = await alice.engine.encryptText(group, "kein Daumen");
+    expect(await bob.engine.receive(frame(500, smuggled.data))).toEqual([expect.objectContaining({ type: "undecryptable" })]);
+    const thumbs = await alice.engine.encryptReaction(group, first.id, "👍");
+    const events = await bob.engine.receive(frame(501, thumbs.data));
+    expect(events).toEqual([expect.objectContaining({ type: "message", message: expect.objectContaining({ type: "reaction", text: "👍", target: first.id }) })]);
+  });
 });

@@ -13,7 +13,7 @@ import {
   type EnrollResponse,
   type Notice,
 } from "@momedo/protocol";
-import { decodeContent, encodeContent, MAX_TEXT_LENGTH } from "./content.js";
+import { decodeContent, encodeContent, MAX_EMOJI_LENGTH, MAX_TEXT_LENGTH, type Content } from "./content.js";
 import { passphrasePsk } from "./passphrase.js";
 import {
   ciphersuite,
@@ -398,26 +398,31 @@ export class Engine {
 
   /** Encrypts a text for a group; the state is saved before anything leaves, so no key is reused. */
   async encryptText(group: string, text: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+    if (text.length > MAX_TEXT_LENGTH) throw new RangeError(`text longer than ${MAX_TEXT_LENGTH} characters`);
+    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "text", text, sentAt }));
+  }
+
+  /** Encrypts a reaction (an emoji) to the message `target`. */
+  async encryptReaction(group: string, target: string, emoji: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+    if (!emoji || emoji.length > MAX_EMOJI_LENGTH) throw new RangeError(`reaction must be 1 to ${MAX_EMOJI_LENGTH} characters`);
+    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "reaction", target, emoji, sentAt }));
+  }
+
+  private async encryptContent(
+    group: string,
+    retryOf: { id: string; sentAt: number } | undefined,
+    make: (id: string, sentAt: number) => Content,
+  ): Promise<OutgoingMessage> {
     return this.serialized(async () => {
-      if (text.length > MAX_TEXT_LENGTH) throw new RangeError(`text longer than ${MAX_TEXT_LENGTH} characters`);
       const state = await this.loadState(group);
       if (!state || !isActive(state)) throw new MlsError("inactive", `not a member of ${group}`);
       // A retry after a rejection keeps the message's identity, so receivers and the local history see it once.
       const now = retryOf?.sentAt ?? this.env.now();
       const id = retryOf?.id ?? crockford(this.env.randomBytes(10), 16);
       const epoch = groupEpoch(state);
-      const encrypted = await encryptApplication(await ciphersuite(groupCiphersuite(state)), state, encodeContent({ v: 1, id, type: "text", text, sentAt: now }));
-      const message: ChatMessage = {
-        id,
-        chat: group,
-        from: this.user,
-        fromDevice: this.device,
-        type: "text",
-        text,
-        sentAt: now,
-        receivedAt: now,
-        outgoing: true,
-      };
+      const content = make(id, now);
+      const encrypted = await encryptApplication(await ciphersuite(groupCiphersuite(state)), state, encodeContent(content));
+      const message = toChatMessage(content, group, this.user, this.device, now, true);
       await this.save({ messages: [message] }, new Map([[group, encrypted.state]]));
       return { group, epoch, data: toBase64(encrypted.message), message };
     });
@@ -483,18 +488,17 @@ export class Engine {
     }
     const content = decodeContent(incoming.plaintext);
     if (!content) throw new MlsError("malformed", "unreadable content");
+    // The server let this through as a reaction (members may react in channels): it must be one.
+    if (frame.kind === "reaction" && content.type !== "reaction") throw new MlsError("malformed", "a message sent as a reaction");
     if (await this.store.hasMessage(frame.group, content.id)) return [];
-    const message: ChatMessage = {
-      id: content.id,
-      chat: frame.group,
-      from: incoming.sender.user,
-      fromDevice: incoming.sender.device,
-      type: content.type,
-      text: content.text,
-      sentAt: content.sentAt,
-      receivedAt: this.env.now(),
-      outgoing: incoming.sender.user === this.user,
-    };
+    const message = toChatMessage(
+      content,
+      frame.group,
+      incoming.sender.user,
+      incoming.sender.device,
+      this.env.now(),
+      incoming.sender.user === this.user,
+    );
     changes.messages = [message];
     return [{ type: "message", message, seq: frame.seq }];
   }
@@ -603,4 +607,11 @@ function encodePsk(psk: ExternalPsk): Uint8Array {
 
 function encodeParked(frames: DeliverFrame[]): Uint8Array | null {
   return frames.length > 0 ? new TextEncoder().encode(JSON.stringify(frames)) : null;
+}
+
+function toChatMessage(content: Content, chat: string, from: string, fromDevice: string, receivedAt: number, outgoing: boolean): ChatMessage {
+  const base = { id: content.id, chat, from, fromDevice, sentAt: content.sentAt, receivedAt, outgoing };
+  return content.type === "text"
+    ? { ...base, type: "text", text: content.text }
+    : { ...base, type: "reaction", text: content.emoji, target: content.target };
 }

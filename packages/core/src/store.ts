@@ -27,8 +27,11 @@ export interface ChatMessage {
   chat: string;
   from: string;
   fromDevice: string;
-  type: "text";
+  type: "text" | "reaction";
+  /** The text, or for a reaction its emoji. */
   text: string;
+  /** For a reaction: the message it reacts to. */
+  target?: string;
   sentAt: number;
   receivedAt: number;
   outgoing: boolean;

@@ -14,7 +14,7 @@ const Epoch = Type.Integer({ minimum: 0 });
 const Seq = Type.Integer({ minimum: 0 });
 const Suite = Type.String({ pattern: "^MLS_[0-9A-Za-z_]{8,60}$" });
 
-export const MAILBOX_KINDS = ["welcome", "commit", "app", "notice"] as const;
+export const MAILBOX_KINDS = ["welcome", "commit", "app", "notice", "reaction"] as const;
 export const GROUP_KINDS = ["direct", "group", "channel"] as const;
 export type GroupKind = (typeof GROUP_KINDS)[number];
 export const ROLES = ["owner", "admin", "member"] as const;
@@ -62,12 +62,24 @@ export const GroupCommitFrame = Type.Object(
   { additionalProperties: false },
 );
 export const GroupSendFrame = Type.Object(
-  { t: Type.Literal("group.send"), id: RequestId, group: GroupId, epoch: Epoch, data: Bytes },
+  {
+    t: Type.Literal("group.send"),
+    id: RequestId,
+    group: GroupId,
+    epoch: Epoch,
+    data: Bytes,
+    /** A reaction: in channels members may send these; receivers accept nothing else under this flag. */
+    reaction: Type.Optional(Type.Literal(true)),
+  },
   { additionalProperties: false },
 );
 export const PingFrame = Type.Object({ t: Type.Literal("ping"), id: RequestId }, { additionalProperties: false });
 export const GroupRoleFrame = Type.Object(
   { t: Type.Literal("group.role"), id: RequestId, group: GroupId, user: ShortId, role: RoleSchema },
+  { additionalProperties: false },
+);
+export const GroupRenameFrame = Type.Object(
+  { t: Type.Literal("group.rename"), id: RequestId, group: GroupId, name: GroupName },
   { additionalProperties: false },
 );
 export const GroupLeaveFrame = Type.Object(
@@ -99,6 +111,7 @@ export type GroupSendFrame = Static<typeof GroupSendFrame>;
 export type PingFrame = Static<typeof PingFrame>;
 export type GroupRoleFrame = Static<typeof GroupRoleFrame>;
 export type GroupLeaveFrame = Static<typeof GroupLeaveFrame>;
+export type GroupRenameFrame = Static<typeof GroupRenameFrame>;
 export type GroupInfoFrame = Static<typeof GroupInfoFrame>;
 export type GroupsListFrame = Static<typeof GroupsListFrame>;
 export type DeviceInviteFrame = Static<typeof DeviceInviteFrame>;
@@ -115,6 +128,7 @@ export type ClientFrame =
   | PingFrame
   | GroupRoleFrame
   | GroupLeaveFrame
+  | GroupRenameFrame
   | GroupInfoFrame
   | GroupsListFrame
   | DeviceInviteFrame
@@ -133,6 +147,7 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   ping: PingFrame,
   "group.role": GroupRoleFrame,
   "group.leave": GroupLeaveFrame,
+  "group.rename": GroupRenameFrame,
   "group.info": GroupInfoFrame,
   "groups.list": GroupsListFrame,
   "device.invite": DeviceInviteFrame,
@@ -220,6 +235,7 @@ export interface DevicesListResult {
 export type Notice =
   | { type: "left"; user: string }
   | { type: "role"; user: string; role: Role }
+  | { type: "renamed"; name: string }
   | { type: "device_removed"; user: string; device: string };
 
 type Checker = (value: unknown) => boolean;

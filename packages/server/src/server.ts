@@ -101,6 +101,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return delivery.setRole(connection.address, frame.group, frame.user, frame.role);
       case "group.leave":
         return delivery.leave(connection.address, frame.group);
+      case "group.rename":
+        return delivery.rename(connection.address, frame.group, frame.name);
       case "group.info":
         return delivery.info(connection.address, frame.group);
       case "groups.list":

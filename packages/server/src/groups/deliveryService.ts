@@ -18,7 +18,7 @@ import type { Db } from "../storage/database.js";
 import { SHARED_PAYLOAD_BYTES, type Mailbox, type MailboxEntry } from "../mailbox/mailbox.js";
 import type { WriteQueue } from "../mailbox/writeQueue.js";
 import type { People } from "../people/people.js";
-import { checkCommit, checkLeave, checkRoleChange, checkSend, memberChange, userOf, type GroupView } from "./policy.js";
+import { checkCommit, checkLeave, checkRename, checkRoleChange, checkSend, memberChange, userOf, type GroupView } from "./policy.js";
 
 interface GroupRecord {
   kind: GroupKind;
@@ -113,11 +113,12 @@ export class DeliveryService {
     const group = this.load(frame.group);
     if (!group || !this.receives(group, sender)) throw new MomedoError("not_member", frame.group);
     if (frame.epoch !== group.epoch) throw new MomedoError("stale_epoch", `current epoch ${group.epoch}`);
-    checkSend(this.view(group), sender);
+    checkSend(this.view(group), sender, frame.reaction === true);
     const data = this.decode(frame.data);
     const at = Date.now();
     const targets = group.members.filter((m) => m !== sender && this.receives(group, m));
-    return this.fanOut(frame.group, sender, "app", data, at, targets).then((delivered) => ({ delivered }));
+    const kind = frame.reaction ? "reaction" : "app";
+    return this.fanOut(frame.group, sender, kind, data, at, targets).then((delivered) => ({ delivered }));
   }
 
   setRole(actor: string, group: string, user: string, role: Role): Promise<{ role: Role }> {
@@ -128,6 +129,15 @@ export class DeliveryService {
     return this.notify(group, record, actor, notice, () =>
       this.db.prepare("UPDATE group_roles SET role = ? WHERE group_id = ? AND user_id = ?").run(role, group, user),
     ).then(() => ({ role }));
+  }
+
+  rename(actor: string, group: string, name: string): Promise<{ name: string }> {
+    const record = this.memberGroup(actor, group);
+    checkRename(this.view(record), userOf(actor));
+    record.name = name;
+    return this.notify(group, record, actor, { type: "renamed", name }, () =>
+      this.db.prepare("UPDATE groups SET name = ? WHERE id = ?").run(name, group),
+    ).then(() => ({ name }));
   }
 
   /** A person leaves: no more deliveries at once; a remaining member commits the removal. */

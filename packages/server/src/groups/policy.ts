@@ -72,8 +72,8 @@ export function checkCommit(group: string, view: GroupView, sender: string, afte
   }
 }
 
-export function checkSend(view: GroupView, sender: string): void {
-  if (view.kind === "channel" && !isManager(view.roles.get(userOf(sender)))) {
+export function checkSend(view: GroupView, sender: string, reaction = false): void {
+  if (view.kind === "channel" && !reaction && !isManager(view.roles.get(userOf(sender)))) {
     throw new MomedoError("policy_denied", "only owners and admins post in a channel");
   }
 }
@@ -91,6 +91,11 @@ export function checkRoleChange(view: GroupView, actor: string, target: string, 
   if (targetRole === "owner" && role !== "owner" && owners(view) === 1) {
     throw new MomedoError("policy_denied", "the last owner cannot step down");
   }
+}
+
+export function checkRename(view: GroupView, actor: string): void {
+  if (view.kind === "direct") throw new MomedoError("policy_denied", "a direct chat has no name");
+  if (!isManager(view.roles.get(actor))) throw new MomedoError("policy_denied", "only owners and admins rename");
 }
 
 export function checkLeave(view: GroupView, user: string): void {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench`: the client crypto benchmark, then the relay benchmark with its defaults
-// (N=200 and N=2000), one after the other in child processes, then one summary table.
+// `npm run bench`: the client crypto benchmark, the relay benchmark with its defaults
+// (N=200 and N=2000) and the 1,000-member channel, one after the other in child processes,
+// then one summary table.
 // Arguments are passed on to relay.js (and --quick also to crypto.js): npm run bench -- --quick
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -47,6 +48,9 @@ async function main() {
   if (process.exitCode === 130) return;
   console.log("\n== relay (one server, loopback) ==");
   const relay = await runScript("relay", passed);
+  if (process.exitCode === 130) return;
+  console.log("\n== channel (1,000 members) ==");
+  const channel = await runScript("channel", passed.includes("--quick") ? ["--quick"] : []);
 
   console.log("\n================ summary ================");
   for (const r of crypto.data.results) {
@@ -83,8 +87,8 @@ async function main() {
       relay.data.results.map((r) => [r.devices, r.phases.login.loginsPerSecond, r.serverRssKiB.perIdleConnection, r.serverRssKiB.afterRun, r.mailboxLeftovers]),
     ),
   );
-  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file });
-  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${file}`);
+  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file, channel: channel.file });
+  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${channel.file} (channel: see its own table above)\n         ${file}`);
 }
 
 main().catch((error) => {

@@ -80,6 +80,8 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE payloads (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
    ALTER TABLE mailbox ADD COLUMN payload_id INTEGER;
    CREATE INDEX mailbox_payload ON mailbox(payload_id) WHERE payload_id IS NOT NULL;`,
+  // Every message inserts and deletes a mailbox row; the hourly expiry can scan instead.
+  `DROP INDEX mailbox_age;`,
 ];
 
 export function openDatabase(file: string): Db {

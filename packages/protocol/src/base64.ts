@@ -48,3 +48,16 @@ export function fromBase64(text: string): Uint8Array {
   }
   return out;
 }
+
+/** Standard base64 with padding, of a length that decodes exactly. */
+export function isCanonicalBase64(text: string): boolean {
+  const length = text.length;
+  if (length % 4 !== 0) return false;
+  let padding = 0;
+  if (length > 0 && text.charCodeAt(length - 1) === 61) padding = text.charCodeAt(length - 2) === 61 ? 2 : 1;
+  for (let i = 0; i < length - padding; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || LOOKUP[code]! < 0 || code === 45 || code === 95) return false;
+  }
+  return true;
+}

@@ -1,13 +1,16 @@
 // The wire format between devices and the server: one JSON object per WebSocket text frame.
 // Each frame is defined once here; its TypeScript type and its validator derive from it.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { FormatRegistry, Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { isCanonicalBase64 } from "./base64.js";
 import { MomedoError } from "./errors.js";
 
 const ShortId = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}$" });
 const DeviceAddress = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}/[0-9A-HJKMNP-TV-Z]{8}$" });
 // Canonical base64 only: a length that cannot decode is refused here, not deep in a handler.
-const Bytes = Type.String({ pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$" });
+// A format check rather than a regular expression: it runs for every message the server relays.
+FormatRegistry.Set("base64", isCanonicalBase64);
+const Bytes = Type.String({ format: "base64" });
 const GroupId = Type.String({ pattern: "^[0-9A-Za-z._-]{4,64}$" });
 const RequestId = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
 const Epoch = Type.Integer({ minimum: 0 });

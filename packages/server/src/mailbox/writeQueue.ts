@@ -3,11 +3,14 @@
 import type { Db } from "../storage/database.js";
 
 const MAX_BATCH = 4096;
+/** Under load (the last batch was just written), wait this long so more writes share one fsync. */
+const BUSY_DELAY_MS = 1;
 
 export class WriteQueue {
   private writes: (() => void)[] = [];
   private afters: (() => void)[] = [];
   private scheduled = false;
+  private lastFlush = 0;
   private readonly hooks: (() => void)[] = [];
 
   constructor(
@@ -27,13 +30,15 @@ export class WriteQueue {
     if (this.writes.length >= MAX_BATCH) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      if (performance.now() - this.lastFlush < BUSY_DELAY_MS) setTimeout(() => this.flush(), BUSY_DELAY_MS);
+      else setImmediate(() => this.flush());
     }
   }
 
   flush(): void {
     this.scheduled = false;
     if (this.writes.length === 0) return;
+    this.lastFlush = performance.now();
     const writes = this.writes;
     const afters = this.afters;
     this.writes = [];

@@ -26,10 +26,8 @@
 //   --profile            run the server with --cpu-prof; prints its hottest functions per step
 //   --keep               keep the temp data dir
 // Results: bench/results/channel-<timestamp>.json
-import { execFileSync, spawn } from "node:child_process";
 import { randomBytes, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from "node:crypto";
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -40,17 +38,23 @@ import { DEFAULT_CIPHERSUITE, Engine, MemoryStore, systemEnv } from "@momedo/cor
 // Internal, for the state-codec diagnostic only (not part of the package's public API).
 import { clientConfig, decodeState, encodeState } from "../packages/core/dist/mls.js";
 import {
+  cleanupOnExit,
+  clkTck,
+  cpuSeconds,
+  hasTaskset,
+  importUsers,
   machineInfo,
+  memKiB,
   parseArgs,
+  pinToCore,
   pool,
   positiveNumber,
   REPO_DIR,
-  RESULTS_DIR,
   round,
   sleep,
+  startServer,
   summarize,
   table,
-  timestamp,
   usage,
   withTimeout,
   writeResult,
@@ -79,18 +83,11 @@ const POST_TEXT = "Stunde 1 fällt aus";
 const EXTRA_MANY = BATCH; // people added at once in channel A
 const STEP_TIMEOUT_MS = 180_000;
 
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 const startedAt = performance.now();
 const elapsedS = () => (performance.now() - startedAt) / 1000;
 
 // --- process hygiene: the server child never outlives this script -------------------------------
-let server; // { child, pid, url, dataDir, profileDir, stderrLines, stopping }
+let server; // the state from startServer: { child, pid, url, dataDir, profileDir, stderrLines, kill(), stop() }
 let root;
 const out = {
   bench: "channel",
@@ -102,58 +99,18 @@ const out = {
   notes: [],
 };
 
-function killServerNow() {
-  if (server && server.child.exitCode === null && server.child.signalCode === null) {
-    try {
-      server.child.kill("SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-}
+const killServerNow = () => server?.kill();
 function removeRoot() {
   if (root && !args.keep) rmSync(root, { recursive: true, force: true });
 }
-process.on("exit", () => {
-  killServerNow();
-  removeRoot();
-});
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\nchannel bench: ${signal}, stopping the server`);
-    killServerNow();
-    process.exit(130);
-  });
-}
-
-function pin(pid, core) {
-  try {
-    execFileSync("taskset", ["-a", "-cp", String(core), String(pid)], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasTaskset = (() => {
-  try {
-    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+cleanupOnExit({ name: "channel", kill: killServerNow, remove: removeRoot });
 
 // --- /proc and file readings --------------------------------------------------------------------
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineBusySeconds() {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0];
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return (user + nice + system + irq + softirq + (steal || 0)) / CLK_TCK;
+  return (user + nice + system + irq + softirq + (steal || 0)) / clkTck();
 }
 /** CPU seconds used by processes other than the server and this script since `mark`. */
 function otherCpuMark() {
@@ -163,11 +120,6 @@ function otherCpuMark() {
     const other = machineBusySeconds() - mark.machine - (cpuSeconds(server.pid) - mark.server) - (self.user + self.system) / 1e6;
     return round(Math.max(0, other), 2);
   };
-}
-function memKiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rss: get("VmRSS"), hwm: get("VmHWM") };
 }
 function fileBytes(path) {
   try {
@@ -216,111 +168,6 @@ function rssSampler() {
     }
     return max;
   };
-}
-
-// --- the server child ---------------------------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(dataDir) {
-  const port = await freePort();
-  const nodeArgs = [];
-  let profileDir;
-  if (args.profile) {
-    profileDir = join(RESULTS_DIR, `channel-profile-${timestamp()}`);
-    mkdirSync(profileDir, { recursive: true });
-    nodeArgs.push("--cpu-prof", "--cpu-prof-dir", profileDir);
-  }
-  const serverArgs = [SERVER_BIN, "start", "--data", dataDir, "--host", "127.0.0.1", "--port", String(port), "--no-tls", "--json", "--max-message-bytes", String(MAX_MESSAGE_BYTES)];
-  const [command, argv] = hasTaskset
-    ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs, ...serverArgs]]
-    : [process.execPath, [...nodeArgs, ...serverArgs]];
-  const child = spawn(command, argv, { cwd: REPO_DIR, stdio: ["ignore", "pipe", "pipe"] });
-  const state = { child, pid: child.pid, url: "", dataDir, profileDir, stderrLines: 0, stopping: false };
-  server = state;
-  child.once("exit", (code, signal) => {
-    if (state.stopping || !state.url) return;
-    console.error(`channel bench: the server exited unexpectedly (${signal ?? `exit code ${code}`}); giving up`);
-    finish(1, "server exited");
-  });
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text) => {
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      state.stderrLines++;
-      if (state.stderrLines <= 20) console.error(`  [server] ${line}`);
-      else if (state.stderrLines === 21) console.error("  [server] (further stderr lines suppressed)");
-    }
-  });
-  const first = await withTimeout(
-    new Promise((resolve, reject) => {
-      let buffer = "";
-      child.stdout.setEncoding("utf8");
-      const onData = (text) => {
-        buffer += text;
-        const nl = buffer.indexOf("\n");
-        if (nl >= 0) {
-          child.stdout.off("data", onData);
-          child.stdout.resume();
-          resolve(buffer.slice(0, nl));
-        }
-      };
-      child.stdout.on("data", onData);
-      child.once("exit", (code, signal) => reject(new Error(`server exited before it was ready (${code ?? signal})`)));
-      child.once("error", reject);
-    }),
-    20_000,
-    "server start",
-  );
-  const info = JSON.parse(first);
-  if (info.error) throw new Error(`server: ${info.error.code}: ${info.error.message}`);
-  state.url = info.url;
-  return state;
-}
-
-async function stopServer() {
-  const s = server;
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.stopping = true;
-  const exited = new Promise((resolve) => s.child.once("exit", resolve));
-  s.child.kill("SIGTERM");
-  try {
-    await withTimeout(exited, 30_000, "server stop");
-  } catch {
-    s.child.kill("SIGKILL");
-    await withTimeout(exited, 5_000, "server kill").catch(() => undefined);
-  }
-}
-
-function importUsers(dataDir, names) {
-  const csv = join(root, "users.csv");
-  writeFileSync(csv, ["name", ...names].join("\n") + "\n");
-  const text = execFileSync(process.execPath, [SERVER_BIN, "admin", "import-users", csv, "--data", dataDir, "--json"], {
-    cwd: REPO_DIR,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  });
-  const users = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    const value = JSON.parse(line);
-    if (value.error) throw new Error(`import-users: ${value.error.code}: ${value.error.message}`);
-    if (typeof value.imported === "number") continue;
-    const code = new URLSearchParams(new URL(value.invite).hash.slice(1)).get("c");
-    if (!code) throw new Error(`import-users: no code in ${value.invite}`);
-    users.push({ id: value.id, name: value.name, code });
-  }
-  if (users.length !== names.length) throw new Error(`import-users: expected ${names.length}, got ${users.length}`);
-  return users;
 }
 
 // --- devices: a real Engine each, one raw WebSocket each ------------------------------------------
@@ -746,7 +593,7 @@ async function finish(code, reason) {
 }
 
 async function main() {
-  const pinned = pin(process.pid, 1);
+  const pinned = pinToCore(process.pid, 1);
   const watchdog = setTimeout(() => {
     console.error(`\nchannel bench: still running after ${BUDGET_S} s, giving up (partial results follow)`);
     finish(2, `budget of ${BUDGET_S} s exceeded`);
@@ -754,7 +601,7 @@ async function main() {
 
   console.log(
     `channel bench: ${N} members + owner + ${1 + EXTRA_MANY} extra people; ${PROCESSORS} processing members; ${POSTS} posts; ` +
-      `create ${[...CREATE].join("+")}; budget ${BUDGET_S} s; bench ${pinned ? "pinned to core 1" : "not pinned"}, server ${hasTaskset ? "pinned to core 0" : "not pinned"}`,
+      `create ${[...CREATE].join("+")}; budget ${BUDGET_S} s; bench ${pinned ? "pinned to core 1" : "not pinned"}, server ${hasTaskset() ? "pinned to core 0" : "not pinned"}`,
   );
   out.diagnostics = { ed25519: ed25519Diagnostic() };
   out.loadAverageStart = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
@@ -762,14 +609,23 @@ async function main() {
   root = mkdtempSync(join(tmpdir(), "momedo-channel-"));
   const dataDir = join(root, "data");
   mkdirSync(dataDir);
-  const s = await startServer(dataDir);
+  const s = await startServer({
+    main: SERVER_BIN,
+    dataDir,
+    name: "channel",
+    profile: args.profile,
+    extraArgs: ["--max-message-bytes", String(MAX_MESSAGE_BYTES)],
+    stopTimeoutMs: 30_000,
+    onSpawn: (state) => (server = state),
+    onUnexpectedExit: () => finish(1, "server exited"),
+  });
   console.log(`  server pid ${s.pid} at ${s.url} (data ${dataDir})${s.profileDir ? `, CPU profile -> ${s.profileDir}` : ""}`);
   const wsUrl = s.url.replace(/^http/, "ws") + "/api/v1/ws";
 
   // People: the owner (teacher), N members, one person to add later, EXTRA_MANY to add at once.
   let t = performance.now();
   const names = ["Lehrerin Owner", ...Array.from({ length: N }, (_, i) => `Kind ${i + 1}`), "Nachzuegler", ...Array.from({ length: EXTRA_MANY }, (_, i) => `Neu ${i + 1}`)];
-  const people = importUsers(dataDir, names);
+  const people = importUsers(SERVER_BIN, dataDir, names);
   out.setup.importSeconds = round((performance.now() - t) / 1000, 2);
 
   t = performance.now();
@@ -965,7 +821,7 @@ async function main() {
   clearTimeout(watchdog);
   for (const d of devices) d.closing = true;
   for (const d of devices) d.ws.terminate();
-  await stopServer();
+  await s.stop();
   if (s.profileDir) {
     const windows = out.steps.flatMap((st) =>
       st.posts ? [{ label: st.step, window: [st.posts[0].profileWindow[0], st.posts.at(-1).profileWindow[1]] }] : st.batches ? [] : [{ label: `${st.channel} ${st.step}`, window: st.profileWindow }],

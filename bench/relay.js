@@ -18,10 +18,8 @@
 //   --profile           run the server with --cpu-prof (into bench/results/); then
 //                       `node bench/profile-summary.js` shows where the server spent each window
 //   --keep              keep the temp data dir
-import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -30,17 +28,23 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import WebSocket from "ws";
 import { authChallengeText, directChatId } from "@momedo/protocol";
 import {
+  cleanupOnExit,
+  clkTck,
+  cpuSeconds,
+  hasTaskset,
+  importUsers,
   machineInfo,
   parseArgs,
+  pinToCore,
   pool,
   positiveNumber,
   REPO_DIR,
-  RESULTS_DIR,
   round,
+  rssKiB,
   sleep,
+  startServer,
   summarize,
   table,
-  timestamp,
   usage,
   withTimeout,
   writeResult,
@@ -82,71 +86,19 @@ function ratesFor(n) {
   return n <= 200 ? [5000, 10000] : [5000];
 }
 
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
 // --- process hygiene: the server child never outlives this script -------------------------------
-let server; // { child, pid, url, dataDir, stderr }
+let server; // the state from startServer: { child, pid, url, dataDir, profileDir, stderrLines, kill(), stop() }
 const tempDirs = new Set();
 
-function killServerNow() {
-  if (server && server.child.exitCode === null && server.child.signalCode === null) {
-    try {
-      server.child.kill("SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-}
+const killServerNow = () => server?.kill();
 function removeTempDirs() {
   if (args.keep) return;
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
 }
-process.on("exit", () => {
-  killServerNow();
-  removeTempDirs();
-});
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\nrelay bench: ${signal}, stopping the server`);
-    killServerNow();
-    removeTempDirs();
-    process.exit(130);
-  });
-}
-
-function pinSelf() {
-  try {
-    execFileSync("taskset", ["-a", "-cp", "1", String(process.pid)], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const hasTaskset = (() => {
-  try {
-    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+cleanupOnExit({ name: "relay", kill: killServerNow, remove: removeTempDirs });
 
 // --- /proc readings -----------------------------------------------------------------------------
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After "pid (comm) ": state is field 3 overall, utime field 14, stime field 15.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
 /** Busy CPU seconds per core (cpu0, cpu1, ...) from /proc/stat: everything but idle and iowait. */
 function coreBusySeconds() {
   const busy = [];
@@ -154,14 +106,9 @@ function coreBusySeconds() {
     const m = /^cpu(\d+) (.*)$/.exec(line);
     if (!m) continue;
     const [user, nice, system, , , irq, softirq, steal] = m[2].trim().split(/\s+/).map(Number);
-    busy[Number(m[1])] = (user + nice + system + irq + softirq + (steal || 0)) / CLK_TCK;
+    busy[Number(m[1])] = (user + nice + system + irq + softirq + (steal || 0)) / clkTck();
   }
   return busy;
-}
-
-function rssKiB(pid) {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) : null;
 }
 
 /**
@@ -204,117 +151,7 @@ function commitLatencyMs(dir) {
   return { p50: round(s.p50, 3), p90: round(s.p90, 3), max: round(s.max, 3) };
 }
 
-// --- the server child ---------------------------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(dataDir, label) {
-  const port = await freePort();
-  const nodeArgs = [];
-  const state = {};
-  if (args.profile) {
-    const dir = join(RESULTS_DIR, `relay-profile-${label}-${timestamp()}`);
-    mkdirSync(dir, { recursive: true });
-    nodeArgs.push("--cpu-prof", "--cpu-prof-dir", dir);
-    console.log(`  server CPU profile -> ${dir}`);
-    state.profileDir = dir;
-  }
-  const serverArgs = [SERVER_MAIN, "start", "--data", dataDir, "--host", "127.0.0.1", "--port", String(port), "--no-tls", "--json"];
-  const [command, argv] = hasTaskset
-    ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs, ...serverArgs]]
-    : [process.execPath, [...nodeArgs, ...serverArgs]];
-  const child = spawn(command, argv, { cwd: REPO_DIR, stdio: ["ignore", "pipe", "pipe"] });
-  Object.assign(state, { child, pid: child.pid, url: "", dataDir, stderrLines: 0 });
-  server = state;
-  child.once("exit", (code, signal) => {
-    if (state.stopping || !state.url) return; // expected, or still starting (reported below)
-    console.error(`relay bench: the server exited unexpectedly (${signal ?? `exit code ${code}`}); giving up`);
-    process.exit(1);
-  });
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text) => {
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      state.stderrLines++;
-      if (state.stderrLines <= 20) console.error(`  [server] ${line}`);
-      else if (state.stderrLines === 21) console.error("  [server] (further stderr lines suppressed)");
-    }
-  });
-  const first = await withTimeout(
-    new Promise((resolve, reject) => {
-      let buffer = "";
-      child.stdout.setEncoding("utf8");
-      const onData = (text) => {
-        buffer += text;
-        const nl = buffer.indexOf("\n");
-        if (nl >= 0) {
-          child.stdout.off("data", onData);
-          child.stdout.resume(); // keep draining anything else it prints
-          resolve(buffer.slice(0, nl));
-        }
-      };
-      child.stdout.on("data", onData);
-      child.once("exit", (code, signal) => reject(new Error(`server exited before it was ready (${code ?? signal})`)));
-      child.once("error", reject);
-    }),
-    20_000,
-    "server start",
-  );
-  const info = JSON.parse(first);
-  if (info.error) throw new Error(`server: ${info.error.code}: ${info.error.message}`);
-  state.url = info.url;
-  return state;
-}
-
-async function stopServer() {
-  const s = server;
-  if (!s || s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.stopping = true;
-  const exited = new Promise((resolve) => s.child.once("exit", resolve));
-  s.child.kill("SIGTERM");
-  try {
-    await withTimeout(exited, 15_000, "server stop");
-  } catch {
-    s.child.kill("SIGKILL");
-    await withTimeout(exited, 5_000, "server kill").catch(() => undefined);
-  }
-}
-
 // --- users and devices --------------------------------------------------------------------------
-function importUsers(dataDir, n) {
-  const csv = join(dataDir, "..", "users.csv");
-  writeFileSync(csv, ["name", ...Array.from({ length: n }, (_, i) => `Bench User ${i}`)].join("\n") + "\n");
-  const out = execFileSync(process.execPath, [SERVER_MAIN, "admin", "import-users", csv, "--data", dataDir, "--json"], {
-    cwd: REPO_DIR,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  });
-  const users = [];
-  let imported = -1;
-  for (const line of out.split("\n")) {
-    if (!line.trim()) continue;
-    const value = JSON.parse(line);
-    if (value.error) throw new Error(`import-users: ${value.error.code}: ${value.error.message}`);
-    if (typeof value.imported === "number") imported = value.imported;
-    else {
-      const code = new URLSearchParams(new URL(value.invite).hash.slice(1)).get("c");
-      if (!code) throw new Error(`import-users: no code in ${value.invite}`);
-      users.push({ id: value.id, code });
-    }
-  }
-  if (imported !== n || users.length !== n) throw new Error(`import-users: expected ${n}, got ${users.length}/${imported}`);
-  return users;
-}
-
 async function enrollDevice(url, code) {
   const keys = ed25519.keygen();
   const response = await fetch(`${url}/api/v1/enroll`, {
@@ -667,12 +504,22 @@ async function benchDevices(n) {
   mkdirSync(dataDir);
   const commitMs = commitLatencyMs(root);
   console.log(`  disk: one durable SQLite commit (WAL, synchronous=FULL) takes p50 ${commitMs.p50} ms, p90 ${commitMs.p90} ms`);
-  const s = await startServer(dataDir, `n${n}`);
+  const s = await startServer({
+    main: SERVER_MAIN,
+    dataDir,
+    name: "relay",
+    label: `n${n}`,
+    profile: args.profile,
+    onSpawn: (state) => {
+      server = state;
+      if (state.profileDir) console.log(`  server CPU profile -> ${state.profileDir}`);
+    },
+  });
   console.log(`  server pid ${s.pid} at ${s.url} (data ${dataDir})`);
   const out = { devices: n, serverUrl: s.url, ackMode, diskCommitMs: commitMs, phases: {}, modes: [] };
 
   let t = performance.now();
-  const users = importUsers(dataDir, n);
+  const users = importUsers(SERVER_MAIN, dataDir, Array.from({ length: n }, (_, i) => `Bench User ${i}`));
   out.phases.importSeconds = round((performance.now() - t) / 1000, 2);
 
   t = performance.now();
@@ -785,7 +632,7 @@ async function benchDevices(n) {
         }),
     ),
   );
-  await stopServer();
+  await s.stop();
   const db = new Database(join(dataDir, "momedo.sqlite"), { readonly: true, fileMustExist: true });
   out.mailboxLeftovers = db.prepare("SELECT count(*) AS n FROM mailbox").get().n;
   db.close();
@@ -800,7 +647,7 @@ async function benchDevices(n) {
 }
 
 async function main() {
-  const pinned = pinSelf();
+  const pinned = pinToCore(process.pid, 1);
   const started = new Date();
   const perMode = (n) => (modes.has("closed") ? windows.length : 0) + (modes.has("open") ? ratesFor(n).length : 0);
   const budgetSeconds = deviceCounts.reduce((sum, n) => sum + 180 + n / 10 + perMode(n) * (warmupSeconds + seconds + 60), 60);
@@ -814,7 +661,7 @@ async function main() {
   console.log(
     `relay bench: devices ${deviceCounts.join(", ")}; ${warmupSeconds} s warm-up + ${seconds} s measured per mode; ` +
       `closed-loop W=${windows.join(",")}; acks ${ackMode === "batch" ? "cumulative, one per device per event-loop turn" : "one per message"}; ` +
-      `${PAYLOAD_BYTES}-byte payloads; generator ${pinned ? "pinned to core 1" : "not pinned"}, server ${hasTaskset ? "pinned to core 0" : "not pinned"}`,
+      `${PAYLOAD_BYTES}-byte payloads; generator ${pinned ? "pinned to core 1" : "not pinned"}, server ${hasTaskset() ? "pinned to core 0" : "not pinned"}`,
   );
   const results = [];
   for (const n of deviceCounts) results.push(await benchDevices(n));
@@ -851,7 +698,7 @@ async function main() {
     bench: "relay",
     started: started.toISOString(),
     machine: machineInfo(),
-    config: { deviceCounts, seconds, warmupSeconds, windows, rates: explicitRates ?? "default", modes: [...modes], ackMode, concurrency, payloadBytes: PAYLOAD_BYTES, generatorPinned: pinned, serverPinned: hasTaskset, clkTck: CLK_TCK },
+    config: { deviceCounts, seconds, warmupSeconds, windows, rates: explicitRates ?? "default", modes: [...modes], ackMode, concurrency, payloadBytes: PAYLOAD_BYTES, generatorPinned: pinned, serverPinned: hasTaskset(), clkTck: clkTck() },
     results,
   });
   console.log(`\nwrote ${file}`);

@@ -61,6 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const links = new Links(db);
   const acks = new AckBatcher(queue, mailbox);
+
   const delivery = new DeliveryService(db, people, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
 
   const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
@@ -133,7 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     suite: data.ciphersuite,
     deviceKey: (user: string, device: string) => people.deviceKey(user, device),
     signedIn: (c: DeviceConnection) => {
-      acks.flush();
+      acks.flushFor(c.user, c.device);
       hub.signedIn(c);
       queue.enqueue(() => people.touch(c.user, c.device));
     },
@@ -200,6 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sweeps = [
     setInterval(() => queue.enqueue(() => mailbox.expire(Date.now() - mailboxTtl)), 60 * 60 * 1000),
     setInterval(() => queue.enqueue(() => mailbox.dropUnusedPayloads()), 60 * 1000),
+
     setInterval(() => {
       const since = lastRevocationCheck;
       lastRevocationCheck = Date.now();

@@ -25,8 +25,14 @@ export class AckBatcher {
 
   /** Writes pending acknowledgements in a batch of their own. */
   flush(): void {
-    if (this.pending.size > 0) this.queue.enqueue(() => undefined);
+    if (this.pending.size === 0) return;
+    this.queue.enqueue(() => undefined);
     this.queue.flush();
+  }
+
+  /** Before a device's mailbox is read again: write its pending acknowledgement, if any. */
+  flushFor(user: string, device: string): void {
+    if (this.pending.has(`${user}/${device}`)) this.flush();
   }
 
   private drainInto(): void {

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { errorMessage, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
 import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
 
+import { backup, restore } from "./backup/backup.js";
 import { ciphersuiteFromOption } from "./ciphersuite.js";
 import { openDataDir } from "./dataDir.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORT, startServer } from "./server.js";
@@ -74,6 +75,33 @@ program
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+  });
+
+program
+  .command("backup <file>")
+  .description("Sicherung in eine Datei, auch während der Server läuft / back up into one file, also while the server runs")
+  .action(async (file: string, _options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    let shown = -1;
+    const result = await backup(data, resolve(file), (remaining, total) => {
+      const percent = total === 0 ? 100 : Math.floor(((total - remaining) / total) * 100);
+      if (percent >= shown + 10 || remaining === 0) {
+        shown = percent;
+        if (json) console.log(JSON.stringify({ progress: percent }));
+        else process.stderr.write(`\rSicherung / backup: ${percent} %`);
+      }
+    });
+    if (!json) process.stderr.write("\n");
+    print(json, result, `Gesichert / backed up: ${result.file} (${result.bytes} Bytes, ${result.people} Personen / people, ${result.mailbox} wartende Nachrichten / waiting messages)`);
+  });
+
+program
+  .command("restore <file>")
+  .description("Sicherung in ein leeres Datenverzeichnis zurückspielen (Server gestoppt) / restore a backup into an empty data directory (server stopped)")
+  .action((file: string, _options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const result = restore(resolve(file), data);
+    print(json, result, `Wiederhergestellt / restored into ${result.dataDir}: ${result.people} Personen / people, ${result.mailbox} wartende Nachrichten / waiting messages`);
   });
 
 const admin = program.command("admin").description("Verwaltung / administration");

@@ -7,6 +7,7 @@ import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser
 
 import { backup, restore } from "./backup/backup.js";
 import { ciphersuiteFromOption } from "./ciphersuite.js";
+import { doctor } from "./doctor/doctor.js";
 import { openDataDir } from "./dataDir.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORT, startServer } from "./server.js";
 
@@ -102,6 +103,20 @@ program
     const { data, json } = globals(command);
     const result = restore(resolve(file), data);
     print(json, result, `Wiederhergestellt / restored into ${result.dataDir}: ${result.people} Personen / people, ${result.mailbox} wartende Nachrichten / waiting messages`);
+  });
+
+program
+  .command("doctor")
+  .description("Einrichtung prüfen und sagen, was zu tun ist / check the setup and say what to fix")
+  .action(async (_options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const findings = await doctor(data);
+    for (const f of findings) {
+      print(json, f, `${f.ok ? "ok    " : "PRÜFEN"}  ${f.check}: ${f.detail}${f.fix ? `\n        → ${f.fix}` : ""}`);
+    }
+    const problems = findings.filter((f) => !f.ok).length;
+    print(json, { ok: problems === 0, problems }, problems === 0 ? "Alles in Ordnung / all good" : `${problems} Punkt(e) zu prüfen / to check`);
+    if (problems > 0) process.exitCode = 1;
   });
 
 const admin = program.command("admin").description("Verwaltung / administration");

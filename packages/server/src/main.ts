@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // momedo-server: run the server and administer it.
-import { Command, Option } from "commander";
+import { Command } from "commander";
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { errorMessage, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
 import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
 
 import { backup, restore } from "./backup/backup.js";
 import { ciphersuiteFromOption } from "./ciphersuite.js";
+import { ConfigError, ensureConfigFile, readConfigFile, resolveSetting } from "./config/settings.js";
 import { doctor } from "./doctor/doctor.js";
 import { openDataDir } from "./dataDir.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORT, startServer } from "./server.js";
@@ -33,22 +35,37 @@ function print(json: boolean, value: unknown, text: string): void {
 
 program
   .command("start")
-  .description("Server starten / start the server")
-  .option("--host <host>", "Adresse / listen address (env MOMEDO_HOST)", process.env.MOMEDO_HOST ?? "0.0.0.0")
-  .option("--port <port>", "Port (env MOMEDO_PORT)", process.env.MOMEDO_PORT ?? String(DEFAULT_PORT))
+  .description("Server starten (Einstellungen auch in DATEN/momedo.conf) / start the server (settings also in DATA/momedo.conf)")
+  .option("--host <host>", "Adresse / listen address (MOMEDO_HOST; default 0.0.0.0)")
+  .option("--port <port>", `Port (MOMEDO_PORT; default ${DEFAULT_PORT})`)
   .option("--database <url>", "Datenbank / database: sqlite (Standard/default)")
-  .option("--no-tls", "ohne TLS, hinter einem Proxy / plain HTTP behind a TLS proxy")
-  .option("--public-url <url>", "Adresse in Einladungen / address put into invites (env MOMEDO_PUBLIC_URL)", process.env.MOMEDO_PUBLIC_URL)
-  .addOption(new Option("--max-message-bytes <n>", "größte Nachricht / largest message").default(String(DEFAULT_MAX_MESSAGE_BYTES)))
-  .option("--ciphersuite <name>", "MLS-Verfahren für neue Unterhaltungen / MLS ciphersuite for new conversations: x25519 (Standard/default), xwing (post-quantum hybrid)")
-  .option("--mailbox-ttl-days <n>", "Tage bis ungelesene Nachrichten verfallen / days until unfetched messages expire", "30")
-  .action(async (options: { host: string; port: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes: string; mailboxTtlDays: string; ciphersuite?: string }, command: Command) => {
+  .option("--no-tls", "ohne TLS, hinter einem Proxy / plain HTTP behind a TLS proxy (MOMEDO_TLS=false)")
+  .option("--public-url <url>", "Adresse in Einladungen / address put into invites (MOMEDO_PUBLIC_URL)")
+  .option("--max-message-bytes <n>", `größte Nachricht / largest message (MOMEDO_MAX_MESSAGE_BYTES; default ${DEFAULT_MAX_MESSAGE_BYTES})`)
+  .option("--ciphersuite <name>", "MLS-Verfahren für neue Unterhaltungen / MLS ciphersuite for new conversations: x25519 (Standard/default), xwing (post-quantum hybrid) (MOMEDO_CIPHERSUITE)")
+  .option("--mailbox-ttl-days <n>", "Tage bis ungelesene Nachrichten verfallen / days until unfetched messages expire (MOMEDO_MAILBOX_TTL_DAYS; default 30)")
+  .action(async (flags: { host?: string; port?: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes?: string; mailboxTtlDays?: string; ciphersuite?: string }, command: Command) => {
     const { data, json } = globals(command);
-    if (options.database && !/^sqlite:/.test(options.database)) {
+    if (flags.database && !/^sqlite:/.test(flags.database)) {
       throw new UsageError(
-        `--database ${options.database}: diese Version unterstützt nur die eingebaute SQLite-Datenbank / this version supports only the embedded SQLite database`,
+        `--database ${flags.database}: diese Version unterstützt nur die eingebaute SQLite-Datenbank / this version supports only the embedded SQLite database`,
       );
     }
+    mkdirSync(data, { recursive: true });
+    ensureConfigFile(data);
+    const file = readConfigFile(data);
+    const tlsFlag = command.getOptionValueSource("tls") === "cli" ? String(flags.tls) : undefined;
+    const tlsValue = resolveSetting("tls", tlsFlag, file).toLowerCase();
+    if (!["true", "false", "1", "0", "yes", "no"].includes(tlsValue)) throw new UsageError(`tls = ${tlsValue}: true oder / or false`);
+    const options = {
+      host: resolveSetting("host", flags.host, file),
+      port: resolveSetting("port", flags.port, file),
+      tls: ["true", "1", "yes"].includes(tlsValue),
+      publicUrl: resolveSetting("public-url", flags.publicUrl, file) || undefined,
+      maxMessageBytes: resolveSetting("max-message-bytes", flags.maxMessageBytes, file),
+      mailboxTtlDays: resolveSetting("mailbox-ttl-days", flags.mailboxTtlDays, file),
+      ciphersuite: resolveSetting("ciphersuite", flags.ciphersuite, file) || undefined,
+    };
     const port = parseInteger("--port", options.port, 0, 65535);
     const server = await startServer({
       dataDir: data,
@@ -196,7 +213,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof MomedoError && isErrorCode(error.code)) {
     code = error.code;
     message = `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}${error.detail ? ` (${error.detail})` : ""}`;
-  } else if (error instanceof UsageError || error instanceof RangeError) {
+  } else if (error instanceof UsageError || error instanceof RangeError || error instanceof ConfigError) {
     code = "usage";
     message = error.message;
   } else if (error instanceof Error && "code" in error && error.code === "EADDRINUSE") {

@@ -2,7 +2,7 @@
 // before the backup began is present; the restored server keeps its certificate and org key.
 import { afterAll, describe, expect, it } from "vitest";
 import { openProfile } from "@momedo/client";
-import { admin, freePort, momedo, run, SERVER_BIN, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { momedo, run, SERVER_BIN, serverWithTwoPeople, startServer, tempDir, type ServerProcess } from "./harness.js";
 
 describe("backup and restore", () => {
   let server: ServerProcess | undefined;
@@ -11,14 +11,10 @@ describe("backup and restore", () => {
   });
 
   it("restores every message acknowledged before a backup taken under load", async () => {
-    const data = tempDir("backup-data");
-    const home = tempDir("backup-home");
-    const port = await freePort();
-    server = await startServer(data, port);
-    const a = await admin(data, "add-user", "--name", "Amt");
-    const b = await admin(data, "add-user", "--name", "Bürger");
-    await momedo(`${home}/a`, "enroll", String(a.invite));
-    await momedo(`${home}/b`, "enroll", String(b.invite));
+    const setup = await serverWithTwoPeople("backup");
+    const { data, home, port } = setup;
+    server = setup.server;
+    const b = { id: setup.b };
 
     const sender = await openProfile(`${home}/a`);
     await sender.messenger.connect();

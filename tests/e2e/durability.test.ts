@@ -1,7 +1,7 @@
 // A message the server acknowledged survives kill -9 of the server.
 import { afterAll, describe, expect, it } from "vitest";
 import { openProfile } from "@momedo/client";
-import { admin, freePort, momedo, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { momedo, serverWithTwoPeople, startServer, type ServerProcess } from "./harness.js";
 
 describe("durability", () => {
   let server: ServerProcess | undefined;
@@ -10,14 +10,10 @@ describe("durability", () => {
   });
 
   it("keeps every acknowledged message across kill -9", async () => {
-    const data = tempDir("durable");
-    const home = tempDir("durable-home");
-    const port = await freePort();
-    server = await startServer(data, port);
-    const a = await admin(data, "add-user", "--name", "Amt");
-    const b = await admin(data, "add-user", "--name", "Bürger");
-    await momedo(`${home}/a`, "enroll", String(a.invite));
-    await momedo(`${home}/b`, "enroll", String(b.invite));
+    const setup = await serverWithTwoPeople("durable");
+    const { data, home, port } = setup;
+    server = setup.server;
+    const b = { id: setup.b };
 
     const sender = await openProfile(`${home}/a`);
     await sender.messenger.connect();

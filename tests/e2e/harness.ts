@@ -154,3 +154,16 @@ export function spawnCommand(bin: string, args: string[]) {
     },
   };
 }
+
+/** A fresh server on its own port with two enrolled people, A and B, each with one device. */
+export async function serverWithTwoPeople(prefix: string, extra: string[] = []) {
+  const data = tempDir(`${prefix}-data`);
+  const home = tempDir(`${prefix}-home`);
+  const port = await freePort();
+  const server = await startServer(data, port, extra);
+  const a = await admin(data, "add-user", "--name", "Amt");
+  const b = await admin(data, "add-user", "--name", "Bürger");
+  await momedo(`${home}/a`, "enroll", String(a.invite));
+  await momedo(`${home}/b`, "enroll", String(b.invite));
+  return { data, home, port, server, a: String(a.id), b: String(b.id) };
+}

@@ -1,6 +1,6 @@
 // The post-quantum option: a server configured for the hybrid X-Wing ciphersuite.
 import { afterAll, describe, expect, it } from "vitest";
-import { admin, freePort, momedo, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { momedo, serverWithTwoPeople, type ServerProcess } from "./harness.js";
 
 describe("post-quantum ciphersuite", () => {
   let server: ServerProcess | undefined;
@@ -9,13 +9,10 @@ describe("post-quantum ciphersuite", () => {
   });
 
   it("runs 1:1 chats end to end with X-Wing when the server asks for it", async () => {
-    const data = tempDir("xwing");
-    const home = tempDir("xwing-home");
-    server = await startServer(data, await freePort(), ["--ciphersuite", "xwing"]);
-    const a = await admin(data, "add-user", "--name", "Amt");
-    const b = await admin(data, "add-user", "--name", "Schule");
-    await momedo(`${home}/a`, "enroll", String(a.invite));
-    await momedo(`${home}/b`, "enroll", String(b.invite));
+    const setup = await serverWithTwoPeople("xwing", ["--ciphersuite", "xwing"]);
+    const { data, home } = setup;
+    server = setup.server;
+    const b = { id: setup.b };
     await momedo(`${home}/a`, "send", String(b.id), "quantensicher");
     const received = await momedo(`${home}/b`, "receive");
     expect(received.lines.filter((l) => "text" in l).map((l) => l.text)).toEqual(["quantensicher"]);

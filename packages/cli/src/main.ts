@@ -3,7 +3,7 @@
 // always acts on the current state of each conversation.
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { errorMessage, formatServerAddress, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
+import { formatServerAddress, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
 import { approveLink, enrollProfile, linkNewDevice, openProfile, ProfileError, type Profile } from "@momedo/client";
 import type { ChatMessage, EngineEvent } from "@momedo/core";
 
@@ -371,7 +371,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   let message = error instanceof Error ? error.message : String(error);
   if (error instanceof MomedoError && isErrorCode(error.code)) {
     code = error.code;
-    message = `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}${error.detail ? ` (${error.detail})` : ""}`;
+    message = error.message;
   } else if (error instanceof ProfileError || error instanceof RangeError) {
     code = "usage";
   }

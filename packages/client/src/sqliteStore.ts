@@ -22,6 +22,7 @@ CREATE INDEX IF NOT EXISTS messages_unshown ON messages(shown, received_at);
 
 export class SqliteStore implements EngineStore {
   private readonly db: Database.Database;
+  private device: string | undefined;
 
   constructor(file: string, private readonly key: Uint8Array) {
     this.db = new Database(file);
@@ -31,6 +32,12 @@ export class SqliteStore implements EngineStore {
     this.db.exec(SCHEMA);
     const columns = this.db.prepare("PRAGMA table_info(messages)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "target")) this.db.exec("ALTER TABLE messages ADD COLUMN target TEXT");
+  }
+
+  /** This device's ID, to tell its own messages (already shown) from others'. */
+  private ownDevice(): string | undefined {
+    this.device ??= (this.db.prepare("SELECT value FROM kv WHERE key = 'device'").get() as { value: Buffer } | undefined)?.value.toString();
+    return this.device;
   }
 
   close(): void {
@@ -115,6 +122,7 @@ export class SqliteStore implements EngineStore {
         });
         this.put("identity", this.seal("identity", new TextEncoder().encode(plain)));
         this.put("device", Buffer.from(i.device));
+        this.device = i.device;
       }
       for (const [group, state] of changes.groups ?? []) {
         if (state) {
@@ -137,7 +145,7 @@ export class SqliteStore implements EngineStore {
           .run(kp.ref, kp.suite, kp.lastResort ? 1 : 0, this.seal(`kp:${kp.ref}`, new TextEncoder().encode(plain)));
       }
       for (const ref of changes.keyPackagesDeleted ?? []) this.db.prepare("DELETE FROM key_packages WHERE ref = ?").run(ref);
-      const ownDevice = (this.db.prepare("SELECT value FROM kv WHERE key = 'device'").get() as { value: Buffer } | undefined)?.value.toString();
+      const ownDevice = this.ownDevice();
       for (const m of changes.messages ?? []) {
         this.db
           .prepare(

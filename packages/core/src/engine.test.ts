@@ -125,7 +125,7 @@ describe("engine", () => {
     // Bob's other device sees his own message as outgoing.
     const own = (await drain(ds, bob2.engine)).flatMap((e) => (e.type === "message" ? [e.message] : []));
     expect(own.map((m) => [m.text, m.outgoing])).toEqual([["Danke!", true]]);
-    expect((await alice.engine.members(alice.engine.directChat("BBBBBBBB"))).sort()).toEqual(
+    expect((await alice.engine.memberList(alice.engine.directChat("BBBBBBBB"))).map((m) => `${m.user}/${m.device}`).sort()).toEqual(
       ["AAAAAAAA/A1A1A1A1", "BBBBBBBB/B1B1B1B1", "BBBBBBBB/B2B2B2B2"],
     );
   });

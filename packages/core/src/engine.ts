@@ -464,11 +464,6 @@ export class Engine {
     return state ? groupCiphersuite(state) : undefined;
   }
 
-  async members(group: string): Promise<string[]> {
-    const state = await this.loadState(group);
-    return state ? groupMembers(state).map((c) => `${c.user}/${c.device}`) : [];
-  }
-
   async epoch(group: string): Promise<number | undefined> {
     const state = await this.loadState(group);
     return state ? groupEpoch(state) : undefined;
@@ -480,7 +475,9 @@ export class Engine {
     if (frame.kind === "notice") return [{ type: "notice", chat: frame.group, from: frame.from, notice: parseNotice(bytes) }];
     const state = await this.loadState(frame.group);
     if (!state) throw new MlsError("undecryptable", `no state for ${frame.group}`);
-    const incoming = await processIncoming(await ciphersuite(groupCiphersuite(state)), state, bytes, await this.groupPsk(frame.group));
+    // Only a commit can carry the passphrase's PSK; messages need no lookup.
+    const psk = frame.kind === "commit" ? await this.groupPsk(frame.group) : undefined;
+    const incoming = await processIncoming(await ciphersuite(groupCiphersuite(state)), state, bytes, psk);
     states.set(frame.group, incoming.state);
     if (incoming.kind === "commit") {
       if (incoming.removedSelf) return [{ type: "removed", chat: frame.group }];

@@ -28,7 +28,12 @@ import {
 import { defaultClientConfig, type ClientConfig } from "ts-mls/clientConfig.js";
 import { decodeKeyPackage, encodeKeyPackage, makeKeyPackageRef } from "ts-mls/keyPackage.js";
 import { unprotectPrivateMessage } from "ts-mls/messageProtection.js";
-import { decodeCredentialIdentity as decodeIdentity, verifyCredential, type DeviceCredential } from "@momedo/protocol";
+import {
+  credentialPayload,
+  decodeCredentialIdentity as decodeIdentity,
+  verifyCredential,
+  type DeviceCredential,
+} from "@momedo/protocol";
 
 export const DEFAULT_CIPHERSUITE = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
 export const SUPPORTED_CIPHERSUITES = [DEFAULT_CIPHERSUITE, "MLS_256_XWING_AES256GCM_SHA512_Ed25519"] as const;
@@ -62,31 +67,65 @@ export function ciphersuite(name: string): Promise<CiphersuiteImpl> {
 const importedKeys = new Map<string, Promise<CryptoKey>>();
 
 /**
- * Both supported suites sign with Ed25519. Verification dominates large groups (one per member
- * on join), and the platform's WebCrypto verifies about eight times faster than pure JS, so it
- * is used where available; the library's own code remains the fallback.
+ * Ed25519 verification through the platform's WebCrypto, about eight times faster than pure JS;
+ * `fallback` (the pure-JS code) runs where WebCrypto has no Ed25519. Both supported suites and
+ * the organisation's credential signatures use Ed25519, and verification dominates large groups.
  */
-function withPlatformVerify(impl: CiphersuiteImpl): CiphersuiteImpl {
+async function platformVerify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  fallback: () => boolean | Promise<boolean>,
+): Promise<boolean> {
   const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return impl;
-  const fallback = impl.signature.verify.bind(impl.signature);
-  const verify = async (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> => {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
-    const id = bytesToBase64(publicKey);
-    let key = importedKeys.get(id);
-    if (!key) {
-      if (importedKeys.size > 10_000) importedKeys.clear();
-      key = subtle.importKey("raw", new Uint8Array(publicKey), { name: "Ed25519" }, false, ["verify"]);
-      importedKeys.set(id, key);
-    }
-    try {
-      return await subtle.verify("Ed25519", await key, new Uint8Array(signature), new Uint8Array(message));
-    } catch {
-      importedKeys.delete(id);
-      return fallback(publicKey, message, signature);
-    }
-  };
+  if (!subtle) return fallback();
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  const id = bytesToBase64(publicKey);
+  let key = importedKeys.get(id);
+  if (!key) {
+    if (importedKeys.size > 10_000) importedKeys.clear();
+    key = subtle.importKey("raw", new Uint8Array(publicKey), { name: "Ed25519" }, false, ["verify"]);
+    importedKeys.set(id, key);
+  }
+  try {
+    return await subtle.verify("Ed25519", await key, new Uint8Array(signature), new Uint8Array(message));
+  } catch {
+    importedKeys.delete(id);
+    return fallback();
+  }
+}
+
+function withPlatformVerify(impl: CiphersuiteImpl): CiphersuiteImpl {
+  const verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) =>
+    platformVerify(publicKey, message, signature, () => impl.signature.verify(publicKey, message, signature));
   return { ...impl, signature: { ...impl.signature, verify } };
+}
+
+const vouched = new Map<string, DeviceCredential>();
+
+/**
+ * The credential if the organisation key vouches for this identity holding this signature key.
+ * A leaf is checked when its KeyPackage is claimed, again inside the commit, and by every
+ * member who joins, so confirmed answers are kept.
+ */
+export async function vouchedCredential(
+  orgPublicKey: Uint8Array,
+  identity: Uint8Array,
+  signaturePublicKey: Uint8Array,
+): Promise<DeviceCredential | undefined> {
+  const id = `${bytesToBase64(orgPublicKey)}|${bytesToBase64(identity)}|${bytesToBase64(signaturePublicKey)}`;
+  const known = vouched.get(id);
+  if (known) return known;
+  const credential = decodeIdentity(identity);
+  if (!credential) return undefined;
+  const payload = credentialPayload(credential.user, credential.device, signaturePublicKey);
+  const valid = await platformVerify(orgPublicKey, payload, credential.orgSignature, () =>
+    verifyCredential(orgPublicKey, identity, signaturePublicKey) !== undefined,
+  );
+  if (!valid) return undefined;
+  if (vouched.size > 100_000) vouched.clear();
+  vouched.set(id, credential);
+  return credential;
 }
 
 /** The client configuration with momedo's authentication service: only org-signed credentials. */
@@ -98,7 +137,7 @@ export function clientConfig(orgPublicKey: Uint8Array): ClientConfig {
     authService: {
       async validateCredential(credential, signaturePublicKey) {
         if (credential.credentialType !== "basic") return false;
-        return verifyCredential(orgPublicKey, credential.identity, signaturePublicKey) !== undefined;
+        return (await vouchedCredential(orgPublicKey, credential.identity, signaturePublicKey)) !== undefined;
       },
     },
   };
@@ -167,7 +206,7 @@ export async function readPeerKeyPackage(
   const keyPackage = decoded[0].keyPackage;
   const leaf = keyPackage.leafNode;
   if (leaf.credential.credentialType !== "basic") throw new MlsError("untrusted_credential", "not a basic credential");
-  const credential = verifyCredential(orgPublicKey, leaf.credential.identity, leaf.signaturePublicKey);
+  const credential = await vouchedCredential(orgPublicKey, leaf.credential.identity, leaf.signaturePublicKey);
   if (!credential) throw new MlsError("untrusted_credential", "credential not signed by the organisation");
   return { keyPackage, credential };
 }

@@ -36,13 +36,18 @@ export function errorMessage(code: ErrorCode, language: Language = "de"): string
   return language === "de" ? de : en;
 }
 
+/** Both languages in one line, German first: what servers send and commands print. */
+export function bilingualMessage(code: ErrorCode): string {
+  return `${errorMessage(code, "de")} / ${errorMessage(code, "en")}`;
+}
+
 /** An error with a stable code; `message` carries both languages so logs and people read it. */
 export class MomedoError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
   ) {
-    super(`${errorMessage(code, "de")} / ${errorMessage(code, "en")}${detail ? ` (${detail})` : ""}`);
+    super(`${bilingualMessage(code)}${detail ? ` (${detail})` : ""}`);
     this.name = "MomedoError";
   }
 }

@@ -3,7 +3,7 @@
 import { Command } from "commander";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { errorMessage, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
+import { isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
 import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
 
 import { backup, restore } from "./backup/backup.js";
@@ -212,7 +212,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   let message = String(error);
   if (error instanceof MomedoError && isErrorCode(error.code)) {
     code = error.code;
-    message = `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}${error.detail ? ` (${error.detail})` : ""}`;
+    message = error.message;
   } else if (error instanceof UsageError || error instanceof RangeError || error instanceof ConfigError) {
     code = "usage";
     message = error.message;

@@ -281,7 +281,8 @@ export class DeliveryService {
   }
 
   private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number, payload?: number): Recipient {
-    const { user, device } = parseDeviceAddress(address);
+    const user = userOf(address);
+    const device = address.slice(user.length + 1);
     const entry = { group, kind, sender, data, at };
     return { address, entry: { ...entry, seq: this.mailbox.insert(user, device, entry, payload) } };
   }

@@ -1,5 +1,5 @@
 // Who may change a group's members: the server's rules, checked for every commit.
-import { directChatId, isDirectChatId, MomedoError, parseDeviceAddress, type GroupKind, type Role } from "@momedo/protocol";
+import { directChatId, isDirectChatId, MomedoError, type GroupKind, type Role } from "@momedo/protocol";
 
 export interface GroupView {
   kind: GroupKind;
@@ -29,8 +29,9 @@ export function memberChange(before: readonly string[], after: readonly string[]
   };
 }
 
+/** The person of a device address. Addresses here were checked when they entered (frame schema). */
 export function userOf(address: string): string {
-  return parseDeviceAddress(address).user;
+  return address.slice(0, address.indexOf("/"));
 }
 
 export function isManager(role: Role | undefined): boolean {

@@ -1,7 +1,7 @@
 // The few HTTP endpoints: enrollment, health, and a landing page. Everything else runs over
 // the device's authenticated WebSocket.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorMessage, isErrorCode, MomedoError, type ErrorCode } from "@momedo/protocol";
+import { bilingualMessage, isErrorCode, MomedoError, type ErrorCode } from "@momedo/protocol";
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -104,11 +104,11 @@ function sendError(res: ServerResponse, error: unknown): void {
   if (error instanceof MomedoError && isErrorCode(error.code)) {
     sendJson(res, STATUS[error.code] ?? 400, {
       code: error.code,
-      message: `${errorMessage(error.code, "de")} / ${errorMessage(error.code, "en")}`,
+      message: bilingualMessage(error.code),
       ...(error.detail ? { detail: error.detail } : {}),
     });
     return;
   }
   console.error("http request failed", error);
-  sendJson(res, 500, { code: "internal", message: `${errorMessage("internal", "de")} / ${errorMessage("internal", "en")}` });
+  sendJson(res, 500, { code: "internal", message: bilingualMessage("internal") });
 }

@@ -61,17 +61,9 @@ export class People {
     const users = this.db
       .prepare("SELECT id, name, role, created_at AS createdAt FROM users WHERE removed_at IS NULL ORDER BY name, id")
       .all() as Omit<Person, "devices">[];
-    const devices = this.db.prepare(
-      "SELECT id, created_at AS createdAt, last_seen AS lastSeen, revoked_at IS NOT NULL AS revoked FROM devices WHERE user_id = ? ORDER BY created_at",
-    );
-    return users.map((u) => ({
-      ...u,
-      devices: (devices.all(u.id) as (Omit<DeviceInfo, "revoked"> & { revoked: number })[]).map((d) => ({
-        ...d,
-        revoked: d.revoked === 1,
-      })),
-    }));
+    return users.map((u) => ({ ...u, devices: this.devicesOf(u.id) }));
   }
+
 
   devicesOf(user: string): DeviceInfo[] {
     return (

@@ -5,7 +5,7 @@ import type { WebSocket } from "ws";
 import {
   authChallengeText,
   decodeClientFrame,
-  errorMessage,
+  bilingualMessage,
   fromBase64,
   isErrorCode,
   MomedoError,
@@ -172,7 +172,7 @@ export class DeviceConnection {
         t: "err",
         ...(id !== undefined ? { id } : {}),
         code,
-        message: `${errorMessage(code, "de")} / ${errorMessage(code, "en")}`,
+        message: bilingualMessage(code),
         ...(known && error.detail ? { detail: error.detail } : {}),
       }),
     );

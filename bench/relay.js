@@ -171,29 +171,8 @@ async function health(url) {
 }
 
 // --- the run currently measured (hot-path state) --------------------------------------------------
-const run = {
-  sending: false,
-  closedLoop: false,
-  measureStart: Infinity,
-  measureEnd: Infinity,
-  measuring: false,
-  sent: 0,
-  received: 0,
-  oks: 0,
-  errors: 0,
-  deliveredInWindow: 0,
-  sentInWindow: 0,
-  latencies: [],
-  outOfOrder: 0,
-  shortfall: 0,
-  okNotDelivered: 0,
-};
-let devices = [];
-let errorLog = 0;
-let unexpectedCloses = 0;
-
-function resetRun() {
-  Object.assign(run, {
+function freshRun() {
+  return {
     sending: false,
     closedLoop: false,
     measureStart: Infinity,
@@ -209,7 +188,16 @@ function resetRun() {
     outOfOrder: 0,
     shortfall: 0,
     okNotDelivered: 0,
-  });
+  };
+}
+// One object for the whole process: the hot-path closures hold on to it, so reset in place.
+const run = freshRun();
+let devices = [];
+let errorLog = 0;
+let unexpectedCloses = 0;
+
+function resetRun() {
+  Object.assign(run, freshRun());
 }
 
 // Acks: cumulative. In "batch" mode (default) a device sends one ack per event-loop turn for the

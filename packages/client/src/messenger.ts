@@ -333,14 +333,10 @@ export class Messenger {
     const theirs = await this.claim(peer, suite);
     if (theirs.devices.length === 0) throw new MomedoError("no_key_packages", peer);
     const mine = await this.claim(this.engine.user, suite);
-    const pending = await this.engine.createDirectChat(peer, theirs.devices, mine.devices, suite);
-    try {
-      await this.conn().request<GroupCommitResult>({ t: "group.commit", ...pending });
-    } catch (error) {
-      this.engine.commitRejected(group);
-      throw error;
-    }
-    await this.accepted(group);
+    // If the peer created the chat at the same moment and won, catching up brings us its Welcome.
+    await this.commit(group, async () =>
+      (await this.engine.isMember(group)) ? undefined : this.engine.createDirectChat(peer, theirs.devices, mine.devices, suite),
+    );
   }
 
   private resolveChat(to: string): string {

@@ -52,7 +52,7 @@ describe("convergence under random concurrent changes", () => {
         if (process.env.MOMEDO_DEBUG) console.log(d.profile.engine.address, JSON.stringify(e).slice(0, 300));
       });
     for (let p = 0; p < PEOPLE; p++) {
-      const user = addUser(server.data, `Person ${p}`);
+      const user = addUser(server.data, { name: `Person ${p}` }, "cli");
       people.push(user.id);
       const profile = await enrollProfile(`${home}/p${p}-0`, user.invite);
       const device: Device = { person: p, profile, online: true, intervals: [] };

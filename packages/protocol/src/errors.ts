@@ -20,6 +20,24 @@ export const ERRORS = {
   link_invalid: ["Dieser Verknüpfungscode ist ungültig oder abgelaufen.", "This link code is not valid or has expired."],
   unknown_group: ["Diese Unterhaltung gibt es nicht.", "No such conversation."],
   rate_limited: ["Zu viele Anfragen; bitte kurz warten.", "Too many requests; please wait a moment."],
+  not_allowed: [
+    "Die Regeln dieses Servers erlauben keinen Kontakt zu dieser Person.",
+    "This server's rules do not allow contact with this person.",
+  ],
+  admin_auth: ["Bitte als Administrator anmelden.", "Please sign in as administrator."],
+  admin_login_failed: ["Passwort oder Code ist falsch.", "Wrong password or code."],
+  totp_required: ["Bitte den Code aus der Authenticator-App eingeben.", "Please enter the code from the authenticator app."],
+  csrf_failed: [
+    "Anfrage abgelehnt: Sie kam nicht aus der Verwaltungsseite. Bitte die Seite neu laden.",
+    "Request refused: it did not come from the admin console. Please reload the page.",
+  ],
+  setup_invalid: [
+    "Dieser Einrichtungslink ist ungültig oder wurde schon benutzt.",
+    "This set-up link is not valid or has already been used.",
+  ],
+  password_too_short: ["Das Passwort braucht mindestens 10 Zeichen.", "The password needs at least 10 characters."],
+  bad_request: ["Die Eingabe ist unvollständig oder fehlerhaft.", "The input is incomplete or invalid."],
+  not_found: ["Nicht gefunden.", "Not found."],
   internal: ["Interner Serverfehler.", "Internal server error."],
 } as const satisfies Record<string, readonly [string, string]>;
 

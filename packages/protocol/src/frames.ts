@@ -95,6 +95,7 @@ export const GroupInfoFrame = Type.Object(
 );
 export const GroupsListFrame = Type.Object({ t: Type.Literal("groups.list"), id: RequestId }, { additionalProperties: false });
 export const DevicesListFrame = Type.Object({ t: Type.Literal("devices.list"), id: RequestId }, { additionalProperties: false });
+export const DirectoryListFrame = Type.Object({ t: Type.Literal("directory.list"), id: RequestId }, { additionalProperties: false });
 export const DeviceInviteFrame = Type.Object({ t: Type.Literal("device.invite"), id: RequestId }, { additionalProperties: false });
 export const DeviceRemoveFrame = Type.Object(
   { t: Type.Literal("device.remove"), id: RequestId, device: ShortId },
@@ -119,6 +120,7 @@ export type GroupInfoFrame = Static<typeof GroupInfoFrame>;
 export type GroupsListFrame = Static<typeof GroupsListFrame>;
 export type DeviceInviteFrame = Static<typeof DeviceInviteFrame>;
 export type DevicesListFrame = Static<typeof DevicesListFrame>;
+export type DirectoryListFrame = Static<typeof DirectoryListFrame>;
 export type DeviceRemoveFrame = Static<typeof DeviceRemoveFrame>;
 export type LinkDeliverFrame = Static<typeof LinkDeliverFrame>;
 export type ClientFrame =
@@ -136,6 +138,7 @@ export type ClientFrame =
   | GroupsListFrame
   | DeviceInviteFrame
   | DevicesListFrame
+  | DirectoryListFrame
   | DeviceRemoveFrame
   | LinkDeliverFrame;
 export type RequestFrame = Exclude<ClientFrame, AuthFrame | AckFrame>;
@@ -155,6 +158,7 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   "groups.list": GroupsListFrame,
   "device.invite": DeviceInviteFrame,
   "devices.list": DevicesListFrame,
+  "directory.list": DirectoryListFrame,
   "device.remove": DeviceRemoveFrame,
   "link.deliver": LinkDeliverFrame,
 };
@@ -233,6 +237,11 @@ export interface GroupsListResult {
 }
 export interface DevicesListResult {
   devices: { device: string; createdAt: number; lastSeen: number | null; current: boolean }[];
+}
+/** The people a device may see and contact under the server's directory policy. */
+export interface DirectoryListResult {
+  policy: "open" | "school";
+  people: { user: string; name: string; role: "pupil" | "staff" | "member"; class: string }[];
 }
 /** Server-authored mailbox entries (kind "notice"), JSON in `data`. */
 export type Notice =

@@ -1,6 +1,7 @@
 // Everything a server keeps lives in one data directory: database, organisation key, certificate.
 import { join } from "node:path";
 import { DEFAULT_CIPHERSUITE_NAME } from "./ciphersuite.js";
+import { Directory } from "./people/directory.js";
 import { Invites } from "./people/invites.js";
 import { People } from "./people/people.js";
 import { loadOrCreateOrgKey, type OrgKey } from "./org/orgKey.js";
@@ -12,6 +13,7 @@ export interface DataDir {
   orgKey: OrgKey;
   people: People;
   invites: Invites;
+  directory: Directory;
   organization: string;
   ciphersuite: string;
 }
@@ -28,6 +30,7 @@ export function openDataDir(path: string, ciphersuite?: string): DataDir {
     orgKey,
     people: new People(db),
     invites: new Invites(db),
+    directory: new Directory(db),
     organization: getMeta(db, "organization")!,
     ciphersuite: getMeta(db, "ciphersuite")!,
   };

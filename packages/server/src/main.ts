@@ -1,10 +1,25 @@
 #!/usr/bin/env node
 // momedo-server: run the server and administer it.
 import { Command } from "commander";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
-import { addUser, importUsers, listUsers, readUserCsv, reissueInvite, removeUser } from "./admin/commands.js";
+import { AdminAccount } from "./admin/account.js";
+import { auditEntries } from "./admin/audit.js";
+import {
+  addUser,
+  classMembers,
+  handouts,
+  importUsers,
+  listUsers,
+  readUserCsv,
+  reissueInvite,
+  removeUser,
+  revokeDevice,
+  setPolicy,
+} from "./admin/commands.js";
+import { snapshot } from "./admin/stats.js";
+import { getMeta } from "./storage/database.js";
 
 import { backup, restore } from "./backup/backup.js";
 import { ciphersuiteFromOption } from "./ciphersuite.js";
@@ -79,12 +94,20 @@ program
     });
     print(
       json,
-      { url: server.url, listening: server.listening, fingerprint: server.fingerprint ?? null, data },
+      { url: server.url, listening: server.listening, fingerprint: server.fingerprint ?? null, data, setupUrl: server.setupUrl ?? null },
       [
+        ...(server.setupUrl
+          ? [
+              "Erste Einrichtung – diesen Link im Browser öffnen / first set-up – open this link in a browser:",
+              `  ${server.setupUrl}`,
+              "",
+            ]
+          : []),
         `momedo läuft / is running: ${server.url}`,
         ...server.listening.filter((u) => u !== server.url).map((u) => `  auch / also: ${u}`),
         server.fingerprint ? `Zertifikat / certificate SHA-256: ${server.fingerprint}` : "ohne TLS / without TLS",
         `Daten / data: ${data}`,
+        `Verwaltung / admin console: ${server.url}/admin/`,
         `Person hinzufügen / add a person: momedo-server admin add-user --name "Vorname Nachname" --data ${data}`,
       ].join("\n"),
     );
@@ -138,33 +161,39 @@ program
 
 const admin = program.command("admin").description("Verwaltung / administration");
 
+const personText = (user: { id: string; name: string; class: string; invite: string }) =>
+  `${user.name}${user.class ? ` (${user.class})` : ""}: ${user.id}\n${user.invite}\n\n${terminalQr(user.invite)}`;
+
 admin
   .command("add-user")
   .description("Person hinzufügen, mit Einladung / add a person and print their invite")
   .requiredOption("--name <name>", "Anzeigename / display name")
-  .option("--role <role>", "Rolle / role", "member")
+  .option("--role <role>", "Rolle / role: pupil (Schüler), staff (Lehrkraft), member", "member")
+  .option("--class <class>", "Klasse oder Gruppe / class or group, e.g. 7b", "")
   .option("--invite-days <n>", "Gültigkeit der Einladung in Tagen / invite validity in days", "14")
-  .action((options: { name: string; role: string; inviteDays: string }, command: Command) => {
+  .action((options: { name: string; role: string; class: string; inviteDays: string }, command: Command) => {
     const { data, json } = globals(command);
-    const user = addUser(openDataDir(data), options.name, options.role, parseInteger("--invite-days", options.inviteDays, 1, 365));
-    print(json, { id: user.id, invite: user.invite }, `${user.name}: ${user.id}\n${user.invite}\n\n${terminalQr(user.invite)}`);
+    const days = parseInteger("--invite-days", options.inviteDays, 1, 365);
+    const user = addUser(openDataDir(data), { name: options.name, role: options.role, class: options.class }, "cli", days);
+    print(json, user, personText(user));
   });
 
 admin
   .command("invite <id>")
-  .description("neue Einladung für eine Person / new invite for a person")
+  .description("neue Einladung für eine Person; ältere unbenutzte gelten nicht mehr / new invite for a person; older unused ones stop working")
   .action((id: string, _options: unknown, command: Command) => {
     const { data, json } = globals(command);
-    const user = reissueInvite(openDataDir(data), id.toUpperCase());
-    print(json, { id: user.id, invite: user.invite }, `${user.name}: ${user.id}\n${user.invite}\n\n${terminalQr(user.invite)}`);
+    const user = reissueInvite(openDataDir(data), id.toUpperCase(), "cli");
+    print(json, user, personText(user));
   });
 
 admin
   .command("list-users")
   .description("Personen auflisten / list people")
-  .action((_options: unknown, command: Command) => {
+  .option("--class <class>", "nur diese Klasse / only this class")
+  .action((options: { class?: string }, command: Command) => {
     const { data, json } = globals(command);
-    const people = listUsers(openDataDir(data));
+    const people = listUsers(openDataDir(data)).filter((p) => options.class === undefined || p.class === options.class);
     if (json) {
       for (const p of people) console.log(JSON.stringify(p));
       console.log(JSON.stringify({ count: people.length }));
@@ -172,7 +201,7 @@ admin
     }
     for (const p of people) {
       const active = p.devices.filter((d) => !d.revoked).length;
-      console.log(`${p.id}  ${p.name}  (${p.role}, ${active} Gerät(e) / device(s))`);
+      console.log(`${p.id}  ${p.name}  (${p.role}${p.class ? `, ${p.class}` : ""}, ${active} Gerät(e) / device(s))`);
     }
     console.log(`${people.length} Person(en) / people`);
   });
@@ -182,18 +211,105 @@ admin
   .description("Person entfernen, Geräte sperren / remove a person and revoke their devices")
   .action((id: string, _options: unknown, command: Command) => {
     const { data, json } = globals(command);
-    const result = removeUser(openDataDir(data), id.toUpperCase());
+    const result = removeUser(openDataDir(data), id.toUpperCase(), "cli");
     print(json, result, `${result.id} entfernt / removed`);
   });
 
 admin
-  .command("import-users <csv>")
-  .description("Klassenliste importieren (Spalten name, role) / import a class list (columns name, role)")
-  .action((csv: string, _options: unknown, command: Command) => {
+  .command("revoke-device <id> <device>")
+  .description("ein Gerät sperren (verloren, gestohlen) / revoke one device (lost, stolen)")
+  .action((id: string, device: string, _options: unknown, command: Command) => {
     const { data, json } = globals(command);
-    const users = importUsers(openDataDir(data), readUserCsv(csv));
-    for (const u of users) print(json, u, `${u.id}  ${u.name}\n${u.invite}`);
-    print(json, { imported: users.length }, `${users.length} Person(en) importiert / people imported`);
+    const result = revokeDevice(openDataDir(data), id.toUpperCase(), device.toUpperCase(), "cli");
+    print(json, result, `${result.id}/${result.device} gesperrt / revoked`);
+  });
+
+admin
+  .command("import-users <csv>")
+  .description("Klassenliste importieren (Spalten name, class, role) / import a class list (columns name, class, role)")
+  .option("--skip-invalid", "fehlerhafte Zeilen auslassen statt alles abzulehnen / skip bad rows instead of refusing the list")
+  .action((csv: string, options: { skipInvalid?: boolean }, command: Command) => {
+    const { data, json } = globals(command);
+    const rows = readUserCsv(csv);
+    const bad = rows.filter((r) => r.error);
+    for (const r of bad) print(json, { line: r.line, error: r.error }, `Zeile / line ${r.line}: ${r.error}`);
+    if (bad.length > 0 && !options.skipInvalid) {
+      throw new UsageError(`${bad.length} fehlerhafte Zeile(n), nichts importiert (--skip-invalid lässt sie aus) / ${bad.length} bad row(s), nothing imported (--skip-invalid skips them)`);
+    }
+    const users = importUsers(openDataDir(data), rows.filter((r) => !r.error), "cli");
+    for (const u of users) print(json, u, `${u.id}  ${u.name}${u.class ? ` (${u.class})` : ""}\n${u.invite}`);
+    print(json, { imported: users.length, skipped: bad.length }, `${users.length} Person(en) importiert / people imported`);
+  });
+
+admin
+  .command("handouts")
+  .description("Einladungs-PDF, eine Seite je Person, mit QR-Code / invite handout PDF, a page per person with QR code")
+  .requiredOption("--out <file>", "PDF-Datei / PDF file")
+  .option("--class <class>", "alle Personen dieser Klasse / everyone in this class")
+  .option("--ids <ids>", "diese Personen, mit Komma getrennt / these people, comma-separated")
+  .action((options: { out: string; class?: string; ids?: string }, command: Command) => {
+    const { data, json } = globals(command);
+    const dir = openDataDir(data);
+    const users =
+      options.class !== undefined
+        ? classMembers(dir, options.class)
+        : (options.ids ?? "").split(",").map((id) => id.trim().toUpperCase()).filter(Boolean);
+    if (users.length === 0) throw new UsageError("--class oder / or --ids: niemand gefunden / nobody found");
+    const { pdf, people } = handouts(dir, users, "cli");
+    writeFileSync(resolve(options.out), pdf);
+    print(json, { file: resolve(options.out), pages: people, bytes: pdf.length }, `${resolve(options.out)}: ${people} Seite(n) / page(s); ältere unbenutzte Einladungen dieser Personen gelten nicht mehr / their older unused invites no longer work`);
+  });
+
+admin
+  .command("policy [policy]")
+  .description("Verzeichnisregel zeigen oder setzen / show or set the directory policy: open (alle sehen alle / everyone sees everyone), school (Schüler sehen ihre Klasse und Lehrkräfte / pupils see their class and staff)")
+  .action((policy: string | undefined, _options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const dir = openDataDir(data);
+    const result = policy === undefined ? { policy: dir.directory.policy() } : setPolicy(dir, policy, "cli");
+    print(json, result, `Verzeichnisregel / directory policy: ${result.policy}`);
+  });
+
+admin
+  .command("setup-link")
+  .description("neuer Einrichtungslink, z. B. bei vergessenem Passwort / new set-up link, e.g. for a forgotten password")
+  .action((_options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const dir = openDataDir(data);
+    const code = new AdminAccount(dir.db).newSetupCode();
+    const url = `${getMeta(dir.db, "public_url") ?? "https://127.0.0.1:4710"}/admin/#setup=${code}`;
+    print(json, { setupUrl: url }, `Im Browser öffnen / open in a browser:\n  ${url}`);
+  });
+
+admin
+  .command("audit")
+  .description("Protokoll der Verwaltungsaktionen / log of admin actions")
+  .option("--limit <n>", "Anzahl / how many", "50")
+  .action((options: { limit: string }, command: Command) => {
+    const { data, json } = globals(command);
+    const entries = auditEntries(openDataDir(data).db, parseInteger("--limit", options.limit, 1, 10_000));
+    for (const e of entries.reverse()) print(json, e, `${new Date(e.at).toISOString()}  ${e.actor.padEnd(7)}  ${e.action}  ${e.detail}`);
+  });
+
+admin
+  .command("stats")
+  .description("Zahlen zum Server / server figures")
+  .action((_options: unknown, command: Command) => {
+    const { data, json } = globals(command);
+    const dir = openDataDir(data);
+    const s = snapshot(dir.db, data, 0);
+    const today = s.hours.slice(-24).reduce((sum, h) => sum + h.messages, 0);
+    print(
+      json,
+      { ...s, connected: null },
+      [
+        `Personen / people: ${s.people}`,
+        `Geräte / devices: ${s.devices}`,
+        `wartende Nachrichten / waiting messages: ${s.backlog}`,
+        `Nachrichten in 24 h / messages in 24 h: ${today}`,
+        `Speicher / storage: ${(s.storageBytes / 1024 / 1024).toFixed(1)} MiB`,
+      ].join("\n"),
+    );
   });
 
 class UsageError extends Error {}

@@ -1,10 +1,13 @@
 // Composes the capabilities into one running server: HTTP(S), WebSocket relay, sweeps.
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { networkInterfaces } from "node:os";
 import { WebSocketServer } from "ws";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { compileClientFrameValidators, fromBase64, MomedoError, type RequestFrame } from "@momedo/protocol";
+import { AdminAccount } from "./admin/account.js";
+import { AdminConsole } from "./admin/consoleApi.js";
+import { snapshot, Stats } from "./admin/stats.js";
 import { openDataDir, type DataDir } from "./dataDir.js";
 import { enroll } from "./enrollment/enroll.js";
 import { DeliveryService } from "./groups/deliveryService.js";
@@ -39,6 +42,8 @@ export interface RunningServer {
   url: string;
   listening: string[];
   fingerprint?: string;
+  /** First run: the one-time link that sets the organisation and the admin password. */
+  setupUrl?: string;
   data: DataDir;
   close(): Promise<void>;
 }
@@ -62,7 +67,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const links = new Links(db);
   const acks = new AckBatcher(queue, mailbox);
 
-  const delivery = new DeliveryService(db, people, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
+  const stats = new Stats();
+  const account = new AdminAccount(db);
+  const setupCode = account.isSetUp ? undefined : account.newSetupCode();
+  const delivery = new DeliveryService(db, people, data.directory, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
 
   const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
     switch (frame.t) {
@@ -81,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       case "keys.claim": {
         if (!people.exists(frame.user)) throw new MomedoError("unknown_user", frame.user);
+        if (frame.user !== connection.user) data.directory.checkContact(connection.user, [frame.user]);
         const devices = people.activeDevices(frame.user).filter((d) => !frame.device || d === frame.device);
         const claimed = keyPackages.claim(
           frame.user,
@@ -97,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       case "group.commit":
         return delivery.commit(connection.address, frame);
       case "group.send":
+        stats.message();
         return delivery.send(connection.address, frame);
       case "group.role":
         return delivery.setRole(connection.address, frame.group, frame.user, frame.role);
@@ -124,13 +134,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (address !== connection.address) hub.disconnect(address);
         return { removed: address };
       }
+      case "directory.list":
+        return { policy: data.directory.policy(), people: data.directory.visibleTo(connection.user) };
       case "link.deliver":
         return { n: links.deliver(frame.link, fromBase64(frame.package)) };
     }
   };
 
   const relayContext = {
-    serverName: data.organization,
+    get serverName() {
+      return data.organization;
+    },
     suite: data.ciphersuite,
     deviceKey: (user: string, device: string) => people.deviceKey(user, device),
     signedIn: (c: DeviceConnection) => {
@@ -144,6 +158,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     handle,
   };
 
+  const deviceGone = (address: string) => {
+    hub.disconnect(address);
+    delivery.deviceRemoved(address);
+  };
+  const adminConsole = new AdminConsole({
+    data,
+    account,
+    secure: options.tls,
+    stats: () => {
+      stats.connected(hub.count);
+      return snapshot(db, options.dataDir, hub.count);
+    },
+    deviceRevoked: (user, device) => deviceGone(`${user}/${device}`),
+  });
+
   const routes = {
     enroll: (body: unknown) => enroll({ ...data }, body),
     createLink: (body: unknown) => {
@@ -155,6 +184,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     linkPackages: (id: string, after: number) => ({ packages: links.packages(id, after) }),
     health: () => ({ ok: true, organization: data.organization, online: hub.count }),
     landing: () => landingPage(data.organization),
+    admin: (req: IncomingMessage, res: ServerResponse, url: URL) => adminConsole.handle(req, res, url),
   };
 
   let server: Server;
@@ -201,15 +231,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sweeps = [
     setInterval(() => queue.enqueue(() => mailbox.expire(Date.now() - mailboxTtl)), 60 * 60 * 1000),
     setInterval(() => queue.enqueue(() => mailbox.dropUnusedPayloads()), 60 * 1000),
+    setInterval(() => queue.enqueue(() => stats.flush(db, hub.count)), 60 * 1000),
 
     setInterval(() => {
       const since = lastRevocationCheck;
       lastRevocationCheck = Date.now();
       // Devices revoked by the admin CLI (another process) are noticed here.
-      for (const { user, device } of people.revokedSince(since - 1000)) {
-        hub.disconnect(`${user}/${device}`);
-        delivery.deviceRemoved(`${user}/${device}`);
-      }
+      for (const { user, device } of people.revokedSince(since - 1000)) deviceGone(`${user}/${device}`);
     }, 5_000),
   ];
   for (const timer of sweeps) timer.unref();
@@ -218,9 +246,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url,
     listening,
     ...(fingerprint ? { fingerprint } : {}),
+    ...(setupCode ? { setupUrl: `${url}/admin/#setup=${setupCode}` } : {}),
     data,
     async close() {
       acks.flush();
+      stats.flush(db, hub.count);
       for (const timer of sweeps) clearInterval(timer);
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -17,6 +17,7 @@ import {
 import type { Db } from "../storage/database.js";
 import { SHARED_PAYLOAD_BYTES, type Mailbox, type MailboxEntry } from "../mailbox/mailbox.js";
 import type { WriteQueue } from "../mailbox/writeQueue.js";
+import type { Directory } from "../people/directory.js";
 import type { People } from "../people/people.js";
 import { checkCommit, checkLeave, checkRename, checkRoleChange, checkSend, memberChange, userOf, type GroupView } from "./policy.js";
 
@@ -45,6 +46,7 @@ export class DeliveryService {
   constructor(
     private readonly db: Db,
     private readonly people: People,
+    private readonly directory: Directory,
     private readonly mailbox: Mailbox,
     private readonly queue: WriteQueue,
     private readonly push: Push,
@@ -73,6 +75,8 @@ export class DeliveryService {
       if (!this.people.deviceKey(user, device)) throw new MomedoError("unknown_device", address);
     }
     checkCommit(frame.group, this.view(group), sender, members);
+    // The directory policy holds for whoever brings a person in, whatever keys they hold.
+    this.directory.checkContact(userOf(sender), change.addedUsers);
     const commit = this.decode(frame.commit);
     const welcome = frame.welcome ? this.decode(frame.welcome) : undefined;
     if (change.added.length > 0 && !welcome) throw new MomedoError("bad_frame", "added members need a welcome");

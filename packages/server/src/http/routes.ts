@@ -1,19 +1,7 @@
-// The few HTTP endpoints: enrollment, health, and a landing page. Everything else runs over
+// The few HTTP endpoints: enrollment, linking, health, the admin console and a landing page. Everything else runs over
 // the device's authenticated WebSocket.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { bilingualMessage, isErrorCode, MomedoError, type ErrorCode } from "@momedo/protocol";
-
-const MAX_BODY_BYTES = 16 * 1024;
-
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  bad_frame: 400,
-  frame_too_large: 413,
-  invite_invalid: 404,
-  invite_used: 410,
-  invite_expired: 410,
-  link_invalid: 404,
-  rate_limited: 429,
-};
+import { readJson, sendError, sendJson } from "./json.js";
 
 export interface Routes {
   enroll(body: unknown): unknown;
@@ -22,6 +10,8 @@ export interface Routes {
   linkPackages(id: string, after: number): unknown;
   health(): unknown;
   landing(): string;
+  /** The admin console and its API under /admin. */
+  admin(req: IncomingMessage, res: ServerResponse, url: URL): void;
 }
 
 export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResponse): void {
@@ -54,6 +44,10 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
     sendJson(res, 200, routes.health());
     return;
   }
+  if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
+    routes.admin(req, res, url);
+    return;
+  }
   if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/join")) {
     res.writeHead(200, {
       "Content-Type": "text/html; charset=utf-8",
@@ -65,50 +59,3 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
   sendJson(res, 404, { code: "not_found", message: "Nicht gefunden / Not found" });
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        // Keep reading (and discarding) so the 413 answer reaches the client.
-        tooLarge = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (tooLarge) {
-        reject(new MomedoError("frame_too_large"));
-        return;
-      }
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-      } catch {
-        reject(new MomedoError("bad_frame", "body is not JSON"));
-      }
-    });
-    req.on("error", reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: ServerResponse, error: unknown): void {
-  if (error instanceof MomedoError && isErrorCode(error.code)) {
-    sendJson(res, STATUS[error.code] ?? 400, {
-      code: error.code,
-      message: bilingualMessage(error.code),
-      ...(error.detail ? { detail: error.detail } : {}),
-    });
-    return;
-  }
-  console.error("http request failed", error);
-  sendJson(res, 500, { code: "internal", message: bilingualMessage("internal") });
-}

@@ -21,6 +21,11 @@ export class Invites {
     return code;
   }
 
+  /** Voids a person's invites that were never used. */
+  revokeUnused(user: string): void {
+    this.db.prepare("DELETE FROM invites WHERE user_id = ? AND used_at IS NULL").run(user);
+  }
+
   /**
    * Marks the invite used and returns its person; runs inside the caller's transaction so the
    * device is registered in the same step. Throws invite_invalid / invite_used / invite_expired.

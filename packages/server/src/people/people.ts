@@ -2,11 +2,13 @@
 import { randomBytes } from "node:crypto";
 import { crockford, MomedoError } from "@momedo/protocol";
 import type { Db } from "../storage/database.js";
+import { parseClass, type PersonRole } from "./directory.js";
 
 export interface Person {
   id: string;
   name: string;
-  role: string;
+  role: PersonRole;
+  class: string;
   createdAt: number;
   devices: DeviceInfo[];
 }
@@ -37,16 +39,24 @@ function withFreshId(insert: (id: string) => unknown): string {
   }
 }
 
+/** A display name: 1 to 100 printable characters; throws RangeError. */
+export function checkName(name: string): string {
+  const clean = name.trim();
+  if (!clean || clean.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(clean)) {
+    throw new RangeError(
+      `Name: 1 bis ${MAX_NAME_LENGTH} druckbare Zeichen / name must be 1 to ${MAX_NAME_LENGTH} printable characters`,
+    );
+  }
+  return clean;
+}
+
 export class People {
   constructor(private readonly db: Db) {}
 
-  add(name: string, role = "member", now = Date.now()): string {
-    const clean = name.trim();
-    if (!clean || clean.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(clean)) {
-      throw new RangeError(`name must be 1 to ${MAX_NAME_LENGTH} printable characters`);
-    }
-    const insert = this.db.prepare("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?)");
-    return withFreshId((id) => insert.run(id, clean, role, now));
+  add(name: string, role: PersonRole = "member", klass = "", now = Date.now()): string {
+    const clean = checkName(name);
+    const insert = this.db.prepare("INSERT INTO users (id, name, role, class, created_at) VALUES (?, ?, ?, ?, ?)");
+    return withFreshId((id) => insert.run(id, clean, role, parseClass(klass), now));
   }
 
   exists(user: string): boolean {
@@ -59,7 +69,7 @@ export class People {
 
   list(): Person[] {
     const users = this.db
-      .prepare("SELECT id, name, role, created_at AS createdAt FROM users WHERE removed_at IS NULL ORDER BY name, id")
+      .prepare("SELECT id, name, role, class, created_at AS createdAt FROM users WHERE removed_at IS NULL ORDER BY name, id")
       .all() as Omit<Person, "devices">[];
     return users.map((u) => ({ ...u, devices: this.devicesOf(u.id) }));
   }

@@ -222,7 +222,7 @@ let dataDir: string;
 const clients: RawClient[] = [];
 
 async function person(name: string): Promise<Device> {
-  const { invite } = addUser(server.data, name);
+  const { invite } = addUser(server.data, { name: name }, "cli");
   return enroll(server.url, parseInvite(invite).code);
 }
 
@@ -898,7 +898,7 @@ describe("authorisation", () => {
     }
     expect(claims).toEqual([kp1, kp2, last, last]);
     // A person without any enrolled device's keys: no_key_packages.
-    const { id } = addUser(server.data, "Nobody Enrolled");
+    const { id } = addUser(server.data, { name: "Nobody Enrolled" }, "cli");
     expect(await aliceClient.request({ t: "keys.claim", user: id })).toMatchObject({ t: "err", code: "no_key_packages" });
     await frankClient.close();
   });
@@ -941,7 +941,7 @@ describe("enrollment failures over HTTP", () => {
   });
 
   it("answers a used invite with 410 invite_used", async () => {
-    const { invite } = addUser(server.data, "Used Invite");
+    const { invite } = addUser(server.data, { name: "Used Invite" }, "cli");
     const code = parseInvite(invite).code;
     await enroll(server.url, code);
     await expectNothingCreated(async () => {
@@ -955,7 +955,7 @@ describe("enrollment failures over HTTP", () => {
   });
 
   it("answers an expired invite with 410 invite_expired", async () => {
-    const { id } = addUser(server.data, "Expired Invite");
+    const { id } = addUser(server.data, { name: "Expired Invite" }, "cli");
     const code = server.data.invites.create(id, 14, Date.now() - 30 * DAY);
     await expectNothingCreated(async () => {
       const response = await postEnroll(server.url, body(code));
@@ -989,7 +989,7 @@ describe("enrollment failures over HTTP", () => {
   });
 
   it("does not use up a valid invite when the key is malformed", async () => {
-    const { id, invite } = addUser(server.data, "Careful Invite");
+    const { id, invite } = addUser(server.data, { name: "Careful Invite" }, "cli");
     const code = parseInvite(invite).code;
     await expectNothingCreated(async () => {
       const short = await postEnroll(server.url, body(code, toBase64(new Uint8Array(31))));
@@ -1004,7 +1004,7 @@ describe("enrollment failures over HTTP", () => {
   const oversized = (code: string) => JSON.stringify({ code, signaturePublicKey: "A".repeat(20 * 1024) });
 
   it("creates nothing and keeps the invite for a body above 16 KiB", async () => {
-    const { id, invite } = addUser(server.data, "Big Body");
+    const { id, invite } = addUser(server.data, { name: "Big Body" }, "cli");
     const code = parseInvite(invite).code;
     await expectNothingCreated(async () => {
       // The answer should be 413 (see the next test); whatever it is, nothing may be created.

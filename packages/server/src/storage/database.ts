@@ -82,6 +82,26 @@ const MIGRATIONS: string[] = [
    CREATE INDEX mailbox_payload ON mailbox(payload_id) WHERE payload_id IS NOT NULL;`,
   // Every message inserts and deletes a mailbox row; the hourly expiry can scan instead.
   `DROP INDEX mailbox_age;`,
+  // Administration: classes for the directory policy, console sessions, audit log, statistics.
+  `ALTER TABLE users ADD COLUMN class TEXT NOT NULL DEFAULT '';
+   CREATE TABLE admin_sessions (
+     token_hash TEXT PRIMARY KEY,
+     csrf TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE audit_log (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     detail TEXT NOT NULL DEFAULT ''
+   );
+   CREATE TABLE stats_hourly (
+     hour INTEGER PRIMARY KEY,
+     messages INTEGER NOT NULL DEFAULT 0,
+     peak_connected INTEGER NOT NULL DEFAULT 0
+   );`,
 ];
 
 export function openDatabase(file: string): Db {

@@ -325,6 +325,20 @@ program
   });
 
 program
+  .command("people")
+  .description("wen ich sehen und anschreiben kann / the people I may see and contact")
+  .option("--search <text>", "nur Namen mit diesem Text / only names containing this text")
+  .action(async (options: { search?: string }, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const { people } = await profile.messenger.directory();
+      const needle = options.search?.toLocaleLowerCase();
+      const shown = people.filter((p) => !needle || p.name.toLocaleLowerCase().includes(needle));
+      for (const p of shown) print(json, p, `${p.user}  ${p.name}${p.class ? ` (${p.class})` : ""}`);
+      if (json) console.log(JSON.stringify({ count: shown.length }));
+    });
+  });
+
+program
   .command("remove-device <device>")
   .description("ein eigenes Gerät entfernen (verloren, verkauft) / remove one of my devices (lost, sold)")
   .action(async (device: string, _o: unknown, command: Command) => {

@@ -13,6 +13,7 @@ import {
   type GroupsListResult,
   type GroupSendResult,
   type DevicesListResult,
+  type DirectoryListResult,
   type KeysClaimResult,
   type Role,
 } from "@momedo/protocol";
@@ -223,6 +224,11 @@ export class Messenger {
         return stale.length > 0 ? this.engine.removeMembers(group, stale.map((m) => `${m.user}/${m.device}`)) : undefined;
       });
     }
+  }
+
+  /** The people this device may see and contact under the server's directory policy. */
+  directory(): Promise<DirectoryListResult> {
+    return this.conn().request<DirectoryListResult>({ t: "directory.list" });
   }
 
   async devices(): Promise<DevicesListResult["devices"]> {

@@ -664,7 +664,8 @@ function renderChrome() {
   $("logout").textContent = t("logout");
   const loggedIn = Boolean(state.session?.loggedIn);
   $("logout").hidden = !loggedIn;
-  $("org").textContent = state.session?.organization ?? "";
+  // Before set-up the name is only the default; it means nothing yet.
+  $("org").textContent = state.session && !state.session.setupNeeded ? (state.session.organization ?? "") : "";
   $("nav").hidden = !loggedIn;
   $("nav").setAttribute("aria-label", t("nav.label"));
   const current = currentSection();

@@ -61,6 +61,9 @@ async function withProfile<T>(command: Command, act: (profile: Profile, json: bo
     await profile.messenger.connect();
     await profile.messenger.replenishKeyPackages();
     await profile.messenger.reconcile();
+    for (const failure of profile.messenger.planFailures.splice(0)) {
+      console.error(`Geplante Gruppe noch nicht eingerichtet / planned group not set up yet: ${failure}`);
+    }
     return await act(profile, json);
   } finally {
     await profile.close();

@@ -15,6 +15,7 @@ import {
   type DevicesListResult,
   type DirectoryListResult,
   type KeysClaimResult,
+  type Notice,
   type Role,
 } from "@momedo/protocol";
 import type { ChatMessage, ClaimedPerson, Engine, EngineEvent, OutgoingMessage, PendingCommit } from "@momedo/core";
@@ -139,6 +140,10 @@ export class Messenger {
   }
 
   /** Creates a group or channel with the given people (IDs); this person becomes its owner. */
+  /** Admin-planned groups this device could not set up yet (told again at the next sign-in). */
+  readonly planFailures: string[] = [];
+  private readonly plans: { group: string; notice: Notice }[] = [];
+
   async createGroup(name: string, members: string[], kind: "group" | "channel" = "group"): Promise<string> {
     const group = `g.${crockford(randomBytes(17), 26)}`;
     const suite = this.suite;
@@ -211,6 +216,7 @@ export class Messenger {
    * owners and admins (or either person of a direct chat), so a large channel does not race.
    */
   async reconcile(): Promise<void> {
+    await this.carryOutPlans();
     for (const group of [...this.stale]) {
       this.stale.delete(group);
       if (!(await this.engine.hasGroup(group))) continue;
@@ -323,6 +329,37 @@ export class Messenger {
     return [...new Set(ids.map((id) => this.peerOf(id)))].filter((id) => id !== this.engine.user);
   }
 
+  /**
+   * Groups the admin planned with this person as owner: create them with every planned member
+   * who has a device, and add the others when the server says they enrolled. The server tells
+   * again at a later sign-in if this fails.
+   */
+  private async carryOutPlans(): Promise<void> {
+    for (const { group, notice } of this.plans.splice(0)) {
+      try {
+        if (notice.type === "provision") {
+          if (await this.engine.hasGroup(group)) continue;
+          const suite = this.suite;
+          const people: ClaimedPerson[] = [];
+          for (const user of this.others(notice.members)) {
+            const person = await this.claim(user, suite).catch(() => undefined);
+            if (person && person.devices.length > 0) people.push(person);
+          }
+          const own = await this.claim(this.engine.user, suite);
+          await this.commit(group, async () =>
+            (await this.engine.hasGroup(group))
+              ? undefined
+              : this.engine.createGroup(group, suite, [...people, own], { kind: notice.kind, name: notice.name }),
+          );
+        } else if (notice.type === "provision_add" && (await this.engine.hasGroup(group))) {
+          await this.addPeople(group, [notice.user]);
+        }
+      } catch (error) {
+        this.planFailures.push(`${group}: ${(error as Error).message}`);
+      }
+    }
+  }
+
   private async claimPeople(users: string[], suite: string): Promise<ClaimedPerson[]> {
     const people: ClaimedPerson[] = [];
     for (const user of users) {
@@ -372,7 +409,9 @@ export class Messenger {
         this.lastProcessed = Math.max(this.lastProcessed, frame.seq);
         this.scheduleAck();
         for (const event of events) {
-          if (event.type === "notice" && event.notice.type !== "role") this.stale.add(event.chat);
+          if (event.type === "notice" && (event.notice.type === "provision" || event.notice.type === "provision_add")) {
+            this.plans.push({ group: event.chat, notice: event.notice });
+          } else if (event.type === "notice" && event.notice.type !== "role") this.stale.add(event.chat);
           for (const listener of this.listeners) listener(event);
         }
       } catch (error) {

@@ -248,7 +248,11 @@ export type Notice =
   | { type: "left"; user: string }
   | { type: "role"; user: string; role: Role }
   | { type: "renamed"; name: string }
-  | { type: "device_removed"; user: string; device: string };
+  | { type: "device_removed"; user: string; device: string }
+  /** To the planned owner: create this group (the admin chose name, kind and members). */
+  | { type: "provision"; name: string; kind: "group" | "channel"; members: string[] }
+  /** To the planned owner: a planned member now has a device; add them. */
+  | { type: "provision_add"; user: string };
 
 type Checker = (value: unknown) => boolean;
 

@@ -1,6 +1,7 @@
 // Everything a server keeps lives in one data directory: database, organisation key, certificate.
 import { join } from "node:path";
 import { DEFAULT_CIPHERSUITE_NAME } from "./ciphersuite.js";
+import { GroupPlans } from "./groups/plans.js";
 import { Directory } from "./people/directory.js";
 import { Invites } from "./people/invites.js";
 import { People } from "./people/people.js";
@@ -14,6 +15,7 @@ export interface DataDir {
   people: People;
   invites: Invites;
   directory: Directory;
+  plans: GroupPlans;
   organization: string;
   ciphersuite: string;
 }
@@ -31,6 +33,7 @@ export function openDataDir(path: string, ciphersuite?: string): DataDir {
     people: new People(db),
     invites: new Invites(db),
     directory: new Directory(db),
+    plans: new GroupPlans(db),
     organization: getMeta(db, "organization")!,
     ciphersuite: getMeta(db, "ciphersuite")!,
   };

@@ -11,6 +11,7 @@ import {
   classMembers,
   handouts,
   importUsers,
+  planGroup,
   listUsers,
   readUserCsv,
   reissueInvite,
@@ -180,10 +181,11 @@ admin
 
 admin
   .command("invite <id>")
-  .description("neue Einladung für eine Person; ältere unbenutzte gelten nicht mehr / new invite for a person; older unused ones stop working")
-  .action((id: string, _options: unknown, command: Command) => {
+  .description("neue Einladung für eine Person (weiteres Gerät) / new invite for a person (another device)")
+  .option("--void-older", "ältere unbenutzte Einladungen ungültig machen (verlorener Zettel) / make older unused invites invalid (lost sheet)")
+  .action((id: string, options: { voidOlder?: boolean }, command: Command) => {
     const { data, json } = globals(command);
-    const user = reissueInvite(openDataDir(data), id.toUpperCase(), "cli");
+    const user = reissueInvite(openDataDir(data), id.toUpperCase(), "cli", options.voidOlder === true);
     print(json, user, personText(user));
   });
 
@@ -258,6 +260,30 @@ admin
     const { pdf, people } = handouts(dir, users, "cli");
     writeFileSync(resolve(options.out), pdf);
     print(json, { file: resolve(options.out), pages: people, bytes: pdf.length }, `${resolve(options.out)}: ${people} Seite(n) / page(s); ältere unbenutzte Einladungen dieser Personen gelten nicht mehr / their older unused invites no longer work`);
+  });
+
+admin
+  .command("create-group")
+  .description("Gruppe oder Kanal anlegen; das Gerät des Besitzers richtet sie ein / plan a group or channel; the owner's device sets it up")
+  .requiredOption("--name <name>", "Name der Gruppe / group name")
+  .requiredOption("--owner <id>", "Besitzer, z. B. die Klassenleitung / owner, e.g. the class teacher")
+  .option("--kind <kind>", "group oder / or channel (nur Besitzer und Admins schreiben / only owners and admins post)", "group")
+  .option("--class <class>", "alle Personen dieser Klasse / everyone in this class")
+  .option("--members <ids>", "weitere Personen, mit Komma getrennt / more people, comma-separated")
+  .action((options: { name: string; owner: string; kind: string; class?: string; members?: string }, command: Command) => {
+    const { data, json } = globals(command);
+    const plan = planGroup(
+      openDataDir(data),
+      {
+        name: options.name,
+        kind: options.kind,
+        owner: options.owner,
+        ...(options.class ? { class: options.class } : {}),
+        members: (options.members ?? "").split(",").map((m) => m.trim()).filter(Boolean),
+      },
+      "cli",
+    );
+    print(json, plan, `${plan.group}: ${plan.name} (${plan.kind}), ${plan.members.length} Mitglieder / members; wird beim nächsten Start des Geräts von ${plan.owner} eingerichtet / set up when ${plan.owner}'s device next connects`);
   });
 
 admin

@@ -70,7 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stats = new Stats();
   const account = new AdminAccount(db);
   const setupCode = account.isSetUp ? undefined : account.newSetupCode();
-  const delivery = new DeliveryService(db, people, data.directory, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
+  const delivery = new DeliveryService(db, people, data.directory, data.plans, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
 
   const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
     switch (frame.t) {
@@ -151,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       acks.flushFor(c.user, c.device);
       hub.signedIn(c);
       queue.enqueue(() => people.touch(c.user, c.device));
+      delivery.tellPlans(c.address);
     },
     signedOut: (c: DeviceConnection) => hub.signedOut(c),
     page: (user: string, device: string, after: number, limit: number) => mailbox.page(user, device, after, limit),

@@ -232,7 +232,7 @@ describe("addUser", () => {
 
   it("reissues a working invite for an existing person, and refuses unknown people", async () => {
     const user = addUser(server.data, { name: "Reissue Me" }, "cli");
-    const again = reissueInvite(server.data, user.id, "cli");
+    const again = reissueInvite(server.data, user.id, "cli", true);
     expect(again.id).toBe(user.id);
     expect(again.name).toBe("Reissue Me");
     expect(codeOf(again.invite)).not.toBe(codeOf(user.invite));

@@ -6,6 +6,7 @@ import type { DataDir } from "../dataDir.js";
 import { DEFAULT_INVITE_DAYS } from "../people/invites.js";
 import { parseClass, parsePolicy, parseRole, type DirectoryPolicy, type PersonRole } from "../people/directory.js";
 import { checkName, type Person } from "../people/people.js";
+import type { GroupPlan } from "../groups/plans.js";
 import { handoutPdf } from "../handouts/pdf.js";
 import { getMeta } from "../storage/database.js";
 import { loadOrCreateCertificate } from "../tls/certificate.js";
@@ -25,9 +26,12 @@ export interface PersonInput {
   class?: string;
 }
 
-/** A fresh invite; the person's older unused invites stop working (a lost sheet is void). */
-export function inviteFor(data: DataDir, user: string, validDays = DEFAULT_INVITE_DAYS): string {
-  data.invites.revokeUnused(user);
+/**
+ * A fresh invite. With `voidOlder` the person's unused invites stop working (a lost or
+ * reprinted sheet is void); without, it is one more (for another device).
+ */
+export function inviteFor(data: DataDir, user: string, validDays = DEFAULT_INVITE_DAYS, voidOlder = false): string {
+  if (voidOlder) data.invites.revokeUnused(user);
   const code = data.invites.create(user, validDays);
   let url = getMeta(data.db, "public_url");
   let fingerprint = getMeta(data.db, "fingerprint");
@@ -50,12 +54,12 @@ export function addUser(data: DataDir, input: PersonInput, actor: Actor, validDa
   })();
 }
 
-export function reissueInvite(data: DataDir, user: string, actor: Actor, validDays = DEFAULT_INVITE_DAYS): NewUser {
+export function reissueInvite(data: DataDir, user: string, actor: Actor, voidOlder = false, validDays = DEFAULT_INVITE_DAYS): NewUser {
   const entry = data.directory.entry(user);
   if (!entry) throw new MomedoError("unknown_user", user);
   return data.db.transaction(() => {
-    audit(data.db, actor, "new-invite", user);
-    return { id: user, name: entry.name, role: entry.role, class: entry.class, invite: inviteFor(data, user, validDays) };
+    audit(data.db, actor, "new-invite", `${user}${voidOlder ? " (older void)" : ""}`);
+    return { id: user, name: entry.name, role: entry.role, class: entry.class, invite: inviteFor(data, user, validDays, voidOlder) };
   })();
 }
 
@@ -96,10 +100,39 @@ export function handouts(data: DataDir, users: string[], actor: Actor): { pdf: B
     const sheets = users.map((user) => {
       const entry = data.directory.entry(user);
       if (!entry) throw new MomedoError("unknown_user", user);
-      return { name: entry.name, id: user, class: entry.class, invite: inviteFor(data, user) };
+      return { name: entry.name, id: user, class: entry.class, invite: inviteFor(data, user, DEFAULT_INVITE_DAYS, true) };
     });
     audit(data.db, actor, "handouts", `${sheets.length}: ${users.join(" ")}`);
     return { pdf: handoutPdf(data.organization, sheets), people: sheets.length };
+  })();
+}
+
+export interface GroupPlanInput {
+  name: string;
+  kind: string;
+  owner: string;
+  class?: string;
+  members?: string[];
+}
+
+/**
+ * Plans a group or channel: the owner's device creates it at its next sign-in, with every
+ * member who has a device; the others are added once they enroll.
+ */
+export function planGroup(data: DataDir, input: GroupPlanInput, actor: Actor): GroupPlan {
+  const name = input.name.trim();
+  if (!name || name.length > 100 || /[\u0000-\u001f]/.test(name)) {
+    throw new RangeError("Name: 1 bis 100 druckbare Zeichen / name must be 1 to 100 printable characters");
+  }
+  if (input.kind !== "group" && input.kind !== "channel") throw new RangeError(`Art / kind "${input.kind}": group oder / or channel`);
+  const owner = input.owner.toUpperCase();
+  if (!data.people.exists(owner)) throw new MomedoError("unknown_user", owner);
+  const members = [...(input.class ? classMembers(data, input.class) : []), ...(input.members ?? []).map((m) => m.toUpperCase())];
+  for (const member of members) if (!data.people.exists(member)) throw new MomedoError("unknown_user", member);
+  return data.db.transaction(() => {
+    const plan = data.plans.create(name, input.kind as "group" | "channel", owner, members);
+    audit(data.db, actor, "plan-group", `${plan.group} ${name} (${plan.kind}), owner ${owner}, ${plan.members.length} members`);
+    return plan;
   })();
 }
 

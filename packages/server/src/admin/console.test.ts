@@ -100,6 +100,7 @@ const CHANGES: [string, unknown][] = [
   ["people/remove", { id: "ZZZZZZZZ" }],
   ["people/revoke-device", { id: "ZZZZZZZZ", device: "ZZZZZZZZ" }],
   ["policy", { policy: "school" }],
+  ["groups", { name: "Klasse 7b", kind: "channel", owner: "ZZZZZZZZ" }],
   ["handouts", { class: "7b" }],
   ["password", { current: PASSWORD, password: "mallory-was-here" }],
   ["totp/begin", {}],
@@ -244,6 +245,19 @@ describe("people, handouts, policy, statistics, audit", () => {
     expect(empty.status).toBe(400);
   });
 
+  it("plans a class channel; it shows as waiting for the owner's device", async () => {
+    const people = (await admin.call("GET", "people")).body as unknown as { id: string; name: string; class: string }[];
+    const weber = people.find((p) => p.name === "Frau Weber")!;
+    const plan = await admin.call("POST", "groups", { name: "Klasse 7b", kind: "channel", owner: weber.id, class: "7b" });
+    expect(plan.status).toBe(200);
+    expect((plan.body.members as string[]).length).toBe(28);
+    const groups = (await admin.call("GET", "groups")).body as unknown as { id: string; created: boolean; waiting: unknown[]; members: { role: string }[] }[];
+    expect(groups.find((g) => g.id === plan.body.group)).toMatchObject({ created: false, members: [{ role: "owner" }] });
+    expect(groups.find((g) => g.id === plan.body.group)!.waiting).toHaveLength(28);
+    expect((await admin.call("POST", "groups", { name: "X", kind: "forum", owner: weber.id })).status).toBe(400);
+    expect((await admin.call("POST", "groups", { name: "X", kind: "group", owner: "ZZZZZZZZ" })).status).toBe(404);
+  });
+
   it("sets the directory policy", async () => {
     expect((await admin.call("GET", "policy")).body).toEqual({ policy: "open" });
     expect((await admin.call("POST", "policy", { policy: "school" })).body).toEqual({ policy: "school" });
@@ -262,7 +276,7 @@ describe("people, handouts, policy, statistics, audit", () => {
   it("keeps an audit entry for every change", async () => {
     const entries = (await admin.call("GET", "audit")).body as unknown as { action: string; actor: string }[];
     const actions = entries.map((e) => e.action);
-    for (const action of ["setup", "import", "add-person", "revoke-device", "handouts", "set-policy"]) expect(actions).toContain(action);
+    for (const action of ["setup", "import", "add-person", "revoke-device", "handouts", "plan-group", "set-policy"]) expect(actions).toContain(action);
     expect(entries.every((e) => e.actor === "console")).toBe(true);
   });
 });

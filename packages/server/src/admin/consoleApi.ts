@@ -18,6 +18,7 @@ import {
   handouts,
   importUsers,
   parseUserCsv,
+  planGroup,
   reissueInvite,
   removeUser,
   revokeDevice,
@@ -136,13 +137,25 @@ export class AdminConsole {
         const imported = importUsers(data, valid, "console");
         return { imported, skipped: rows.filter((row) => row.error).map((row) => row.line) };
       },
-      "POST people/invite": (r) => reissueInvite(data, id(r.body.id), "console"),
+      "POST people/invite": (r) => reissueInvite(data, id(r.body.id), "console", r.body.voidOlder !== false),
       "POST people/remove": (r) => removeUser(data, id(r.body.id), "console"),
       "POST people/revoke-device": (r) => {
         const result = revokeDevice(data, id(r.body.id), id(r.body.device), "console");
         ctx.deviceRevoked(result.id, result.device);
         return result;
       },
+      "POST groups": (r) =>
+        planGroup(
+          data,
+          {
+            name: text(r.body.name, "name", 1, 100),
+            kind: text(r.body.kind, "kind", 1, 10),
+            owner: id(r.body.owner),
+            ...(typeof r.body.class === "string" && r.body.class ? { class: r.body.class } : {}),
+            ...(Array.isArray(r.body.members) ? { members: r.body.members.map(id) } : {}),
+          },
+          "console",
+        ),
       "POST policy": (r) => setPolicy(data, text(r.body.policy, "policy", 1, 20), "console"),
       "POST handouts": (r) => {
         const users =
@@ -306,11 +319,30 @@ export class AdminConsole {
       n: number;
     }[];
     const deviceCount = new Map(devices.map((d) => [d.group_id, d.n]));
-    return groups.map((g) => ({
-      ...g,
-      devices: deviceCount.get(g.id) ?? 0,
-      members: roles.filter((r) => r.group_id === g.id).map(({ user, name, role }) => ({ user, name: name ?? user, role })),
-    }));
+    const names = new Map(this.ctx.data.people.list().map((p) => [p.id, p.name]));
+    const planned = this.ctx.data.plans.list();
+    const plans = new Map(planned.map((p) => [p.group, p]));
+    return [
+      ...groups.map((g) => ({
+        ...g,
+        created: true,
+        devices: deviceCount.get(g.id) ?? 0,
+        members: roles.filter((r) => r.group_id === g.id).map(({ user, name, role }) => ({ user, name: name ?? user, role })),
+        // Planned members still waiting for a device, or for the owner's device to add them.
+        waiting: (plans.get(g.id)?.members ?? []).map((user) => ({ user, name: names.get(user) ?? user })),
+      })),
+      ...planned
+        .filter((p) => !p.created)
+        .map((p) => ({
+          id: p.group,
+          name: p.name,
+          kind: p.kind,
+          created: false,
+          devices: 0,
+          members: [{ user: p.owner, name: names.get(p.owner) ?? p.owner, role: "owner" }],
+          waiting: p.members.map((user) => ({ user, name: names.get(user) ?? user })),
+        })),
+    ];
   }
 }
 

@@ -19,6 +19,7 @@ import { SHARED_PAYLOAD_BYTES, type Mailbox, type MailboxEntry } from "../mailbo
 import type { WriteQueue } from "../mailbox/writeQueue.js";
 import type { Directory } from "../people/directory.js";
 import type { People } from "../people/people.js";
+import type { GroupPlans } from "./plans.js";
 import { checkCommit, checkLeave, checkRename, checkRoleChange, checkSend, memberChange, userOf, type GroupView } from "./policy.js";
 
 interface GroupRecord {
@@ -47,6 +48,7 @@ export class DeliveryService {
     private readonly db: Db,
     private readonly people: People,
     private readonly directory: Directory,
+    private readonly plans: GroupPlans,
     private readonly mailbox: Mailbox,
     private readonly queue: WriteQueue,
     private readonly push: Push,
@@ -66,6 +68,7 @@ export class DeliveryService {
       group = existing;
     } else {
       if (frame.epoch !== 0) throw new MomedoError("epoch_conflict", "current epoch 0");
+      this.plans.checkCreator(frame.group, userOf(sender));
       group = this.newGroup(frame, { user: userOf(sender), address: sender });
     }
     const members = [...new Set(frame.members)];
@@ -282,6 +285,23 @@ export class DeliveryService {
     this.db.prepare("DELETE FROM group_roles WHERE group_id = ?").run(id);
     const addRole = this.db.prepare("INSERT INTO group_roles (group_id, user_id, role) VALUES (?, ?, ?)");
     for (const [user, role] of group.roles) addRole.run(id, user, role);
+    if (group.kind !== "direct") this.plans.fulfilled(id, group.roles.keys());
+  }
+
+  /** Writes what the admin's group plans ask of this device into its mailbox (at sign-in). */
+  tellPlans(address: string): void {
+    const { user, device } = parseDeviceAddress(address);
+    const recipients: Recipient[] = [];
+    this.queue.enqueue(
+      () => {
+        for (const { group, notice } of this.plans.noticesFor(user, device)) {
+          recipients.push(this.write(address, group, "notice", address, Buffer.from(JSON.stringify(notice)), Date.now()));
+        }
+      },
+      () => {
+        if (recipients.length > 0) this.push(recipients);
+      },
+    );
   }
 
   private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number, payload?: number): Recipient {

@@ -101,7 +101,21 @@ const MIGRATIONS: string[] = [
      hour INTEGER PRIMARY KEY,
      messages INTEGER NOT NULL DEFAULT 0,
      peak_connected INTEGER NOT NULL DEFAULT 0
-   );`,
+   );
+   CREATE TABLE group_plans (
+     group_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE group_plan_members (
+     group_id TEXT NOT NULL REFERENCES group_plans(group_id) ON DELETE CASCADE,
+     user_id TEXT NOT NULL,
+     notified_at INTEGER,
+     PRIMARY KEY (group_id, user_id)
+   );
+   CREATE INDEX group_plan_member ON group_plan_members(user_id);`,
 ];
 
 export function openDatabase(file: string): Db {

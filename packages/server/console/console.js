@@ -166,6 +166,11 @@ const catalogues = {
     "groups.name": "Name",
     "groups.kind": "Art",
     "groups.members": "Mitglieder und Rollen",
+    "groups.status": "Stand",
+    "groups.active": "aktiv",
+    "groups.activeDevices": "aktiv, {devices}",
+    "groups.planned": "geplant – entsteht, sobald {owner} sich anmeldet",
+    "groups.waiting": "Kommen dazu, sobald sie ein Gerät angemeldet haben:",
     "groups.empty": "Noch keine Gruppe oder kein Kanal.",
     "groups.unnamed": "(ohne Namen)",
 
@@ -201,6 +206,7 @@ const catalogues = {
     "action.set-policy": "Regel geändert",
     "action.handouts": "Handouts erstellt",
     "action.import": "Liste importiert",
+    "action.plan-group": "Gruppe geplant",
 
     "security.title": "Sicherheit",
     "security.password": "Passwort ändern",
@@ -292,7 +298,7 @@ const catalogues = {
     "overview.chartSummaryMessages": "Messages per hour in the last 48 hours: {total} in total, at most {max} (hour from {at}).",
     "overview.chartSummaryConnected": "Connected devices per hour in the last 48 hours: at most {max} (hour from {at}), latest {last}.",
     "overview.chartEmpty": "No figures in the last 48 hours.",
-    "overview.hourLabel": "{h}:00",
+    "overview.hourLabel": "{hh}:00",
 
     "people.title": "People",
     "people.count": "{people}, {devices}",
@@ -382,6 +388,11 @@ const catalogues = {
     "groups.name": "Name",
     "groups.kind": "Kind",
     "groups.members": "Members and roles",
+    "groups.status": "State",
+    "groups.active": "active",
+    "groups.activeDevices": "active, {devices}",
+    "groups.planned": "planned – created once {owner} enrolls",
+    "groups.waiting": "Join once they have enrolled a device:",
     "groups.empty": "No group or channel yet.",
     "groups.unnamed": "(no name)",
 
@@ -417,6 +428,7 @@ const catalogues = {
     "action.set-policy": "Policy changed",
     "action.handouts": "Handouts made",
     "action.import": "List imported",
+    "action.plan-group": "Group planned",
 
     "security.title": "Security",
     "security.password": "Change the password",
@@ -563,7 +575,7 @@ class ApiError extends Error {
   }
 }
 
-const state = { session: null, setupCode: null, refresh: null, filter: "", totpAsked: false };
+const state = { session: null, setupCode: null, refresh: null, redrawOverview: null, filter: "", totpAsked: false };
 
 async function request(path, { method = "GET", body } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
@@ -856,18 +868,23 @@ async function overviewView() {
   const charts = h("div", { class: "charts" });
   const updated = h("p", { class: "muted small-text" });
   show(t("overview.title"), figures, charts, updated);
-  drawOverview(stats, figures, charts, updated);
+  let latest = stats;
+  let fetchedAt = new Date();
+  state.redrawOverview = () => figures.isConnected && drawOverview(latest, fetchedAt, figures, charts, updated);
+  state.redrawOverview();
   state.refresh = setInterval(async () => {
     if (!figures.isConnected) return;
     try {
-      drawOverview(await api("/stats"), figures, charts, updated);
+      latest = await api("/stats");
+      fetchedAt = new Date();
+      state.redrawOverview();
     } catch (error) {
       if (!(error instanceof ApiError && error.code === "admin_auth")) showError(error);
     }
   }, REFRESH_MS);
 }
 
-function drawOverview(stats, figures, charts, updated) {
+function drawOverview(stats, fetchedAt, figures, charts, updated) {
   const figure = (label, value, note) =>
     h("div", { class: "figure" }, h("dt", { text: label }), h("dd", {}, h("span", { class: "figure-value", text: value }), note ? h("span", { class: "figure-note", text: note }) : null));
   figures.replaceChildren(
@@ -882,7 +899,7 @@ function drawOverview(stats, figures, charts, updated) {
     ),
   );
   const series = hourSeries(stats.hours ?? []);
-  const hourText = (hour) => t("overview.hourLabel", { h: String(hour.getHours()).padStart(2, "0") });
+  const hourText = (hour) => t("overview.hourLabel", { h: hour.getHours(), hh: String(hour.getHours()).padStart(2, "0") });
   const summary = (key, values) => {
     const max = Math.max(...values);
     if (max === 0 && key === "messages") return t("overview.chartEmpty");
@@ -912,7 +929,7 @@ function drawOverview(stats, figures, charts, updated) {
     chartCard("connected", t("overview.connectedChart"), summary("connected", connected), lineChart(series, connected, hourText)),
     h("details", { class: "figures-table", open }, h("summary", { text: t("overview.table") }), h("div", { class: "table-wrap" }, table)),
   );
-  updated.textContent = t("overview.updated", { time: new Intl.DateTimeFormat(locale(), { timeStyle: "medium" }).format(new Date()) });
+  updated.textContent = t("overview.updated", { time: new Intl.DateTimeFormat(locale(), { timeStyle: "medium" }).format(fetchedAt) });
 }
 
 /** Exactly 48 hours ending with the current one; hours the server did not report count as 0. */
@@ -946,7 +963,12 @@ function chartCard(name, title, summary, chart) {
   );
 }
 
-const CHART = { width: 640, height: 220, left: 44, right: 12, top: 14, bottom: 30 };
+// A narrower drawing on phones, so the labels keep a readable size when the chart is scaled.
+const narrowScreen = window.matchMedia("(max-width: 720px)");
+const chartSize = () =>
+  narrowScreen.matches
+    ? { width: 360, height: 200, left: 36, right: 8, top: 12, bottom: 28, labelEvery: 12 }
+    : { width: 640, height: 220, left: 44, right: 12, top: 14, bottom: 30, labelEvery: 6 };
 
 /** A rounded-up axis maximum (1, 2, 5 × 10^n) so the grid lines carry readable numbers. */
 function niceMax(value) {
@@ -957,7 +979,7 @@ function niceMax(value) {
 }
 
 function chartFrame(series, max, hourText) {
-  const { width, height, left, right, top, bottom } = CHART;
+  const { width, height, left, right, top, bottom, labelEvery } = chartSize();
   const plotHeight = height - top - bottom;
   const step = (width - left - right) / series.length;
   const y = (v) => top + plotHeight - (v / max) * plotHeight;
@@ -970,7 +992,7 @@ function chartFrame(series, max, hourText) {
     );
   }
   series.forEach((point, i) => {
-    if (point.hour.getHours() % 6 === 0) {
+    if (point.hour.getHours() % labelEvery === 0) {
       svg.append(s("text", { x: left + step * i + step / 2, y: height - 8, class: "tick", "text-anchor": "middle" }, hourText(point.hour)));
     }
   });
@@ -1346,8 +1368,18 @@ function confirmDialog(title, text, okLabel) {
 // ---------------------------------------------------------------- groups
 
 async function groupsView() {
-  const groups = await api("/groups");
-  const list = Array.isArray(groups) ? groups : (groups.groups ?? []);
+  const answer = await api("/groups");
+  // Direct chats are two people's private business: the console lists groups and channels only.
+  const list = (Array.isArray(answer) ? answer : (answer.groups ?? [])).filter((g) => g.kind !== "direct");
+  const memberItem = (m) => h("li", {}, m.name ?? m.user, " ", h("span", { class: "muted", text: `(${groupRoleLabel(m.role)})` }));
+  const status = (g) => {
+    if (g.created === false) {
+      const owner = (g.members ?? []).find((m) => m.role === "owner");
+      return h("span", { class: "badge plan", text: t("groups.planned", { owner: owner?.name ?? "" }) });
+    }
+    return h("span", { text: typeof g.devices === "number" ? t("groups.activeDevices", { devices: count("devices", g.devices) }) : t("groups.active") });
+  };
+  const columns = [t("groups.name"), t("groups.kind"), t("groups.status"), t("groups.members")];
   show(
     t("groups.title"),
     h("p", { class: "lead", text: t("groups.intro") }),
@@ -1356,7 +1388,7 @@ async function groupsView() {
           "table",
           { class: "data cards" },
           h("caption", { text: t("groups.caption", { n: number(list.length) }) }),
-          h("thead", {}, h("tr", {}, [t("groups.name"), t("groups.kind"), t("groups.members")].map((c) => h("th", { scope: "col", text: c })))),
+          h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", text: c })))),
           h(
             "tbody",
             {},
@@ -1364,12 +1396,16 @@ async function groupsView() {
               h(
                 "tr",
                 {},
-                h("th", { scope: "row", "data-label": t("groups.name"), text: g.name || t("groups.unnamed") }),
-                h("td", { "data-label": t("groups.kind"), text: kindLabel(g.kind) }),
+                h("th", { scope: "row", "data-label": columns[0], text: g.name || t("groups.unnamed") }),
+                h("td", { "data-label": columns[1], text: kindLabel(g.kind) }),
+                h("td", { "data-label": columns[2] }, status(g)),
                 h(
                   "td",
-                  { "data-label": t("groups.members") },
-                  h("ul", { class: "members" }, (g.members ?? []).map((m) => h("li", {}, m.name ?? m.user, " ", h("span", { class: "muted", text: `(${groupRoleLabel(m.role)})` })))),
+                  { "data-label": columns[3] },
+                  h("ul", { class: "members" }, (g.members ?? []).map(memberItem)),
+                  g.waiting?.length
+                    ? h("p", { class: "waiting" }, h("span", { class: "muted", text: `${t("groups.waiting")} ` }), g.waiting.map((m) => m.name ?? m.user).join(", "))
+                    : null,
                 ),
               ),
             ),
@@ -1562,6 +1598,8 @@ $("skip").addEventListener("click", (event) => {
   event.preventDefault();
   ($("view").querySelector("h1") ?? $("main")).focus();
 });
+
+narrowScreen.addEventListener("change", () => state.redrawOverview?.());
 
 window.addEventListener("hashchange", () => {
   clearMessages();

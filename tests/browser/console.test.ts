@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { totpCode } from "../../packages/server/src/admin/account.js";
@@ -20,6 +21,27 @@ const UNKNOWN_ROLE_NAME = "Herr Hausmeister";
 // Line numbers as a spreadsheet shows them: the header is line 1.
 const EMPTY_NAME_LINE = 9;
 const UNKNOWN_ROLE_LINE = 22;
+
+const HOUR = 3_600_000;
+
+/**
+ * Two school days of figures, as the server writes them once a minute into stats_hourly (the
+ * test cannot wait for real traffic to fill 48 hours). Returns the hours that carry messages.
+ */
+function seedHistory(data: string): number {
+  const db = new Database(join(data, "momedo.sqlite"));
+  const now = Math.floor(Date.now() / HOUR) * HOUR;
+  const insert = db.prepare("INSERT OR REPLACE INTO stats_hourly (hour, messages, peak_connected) VALUES (?, ?, ?)");
+  let busy = 0;
+  for (let i = 1; i < 48; i++) {
+    const hour = new Date(now - i * HOUR).getUTCHours();
+    const school = hour >= 6 && hour <= 14;
+    if (school) busy++;
+    insert.run(now - i * HOUR, school ? 120 + ((i * 37) % 180) : 0, school ? 18 + ((i * 7) % 11) : (i % 3));
+  }
+  db.close();
+  return busy;
+}
 
 /** 30 rows: 28 pupils of 7b, one without a name, one with a role nobody knows. */
 function classList(): string {
@@ -169,7 +191,7 @@ describe.skipIf(!hasChromium)("admin console in a browser", () => {
     const row = page.locator(`tr[data-id="${who.id}"]`);
     await expect.poll(() => row.locator(".device").count()).toBe(1);
     expect(await row.locator(".fingerprint code").textContent()).toMatch(/^([0-9A-F]{4} ){7}[0-9A-F]{4}$/);
-  });
+  }, 60_000);
 
   it("revokes a device and makes a new invite, asking first", async () => {
     const row = page.locator(`tr[data-id="${secondPupil}"]`);
@@ -223,6 +245,19 @@ describe.skipIf(!hasChromium)("admin console in a browser", () => {
     expect(await page.locator("html").getAttribute("lang")).toBe("en");
     await page.getByRole("button", { name: "Deutsch" }).click();
     await page.getByRole("heading", { name: "Übersicht", level: 1 }).waitFor();
+  });
+
+  it("draws two days of figures as bars and a line, with the figures as text", async () => {
+    const busyHours = seedHistory(data);
+    await open("Übersicht");
+    // The current hour may carry the test's own traffic once the server has written its minute.
+    await expect.poll(() => page.locator("svg.chart rect.bar").count()).toBeGreaterThanOrEqual(busyHours);
+    expect(await page.locator("svg.chart rect.bar").count()).toBeLessThanOrEqual(busyHours + 1);
+    expect(await page.locator("svg.chart polyline.line").count()).toBe(1);
+    const chart = page.getByRole("img", { name: /Nachrichten pro Stunde/ });
+    expect(await chart.getAttribute("aria-labelledby")).toBeTruthy();
+    await page.getByText("Werte als Tabelle").click();
+    expect(await page.locator(".figures-table tbody tr").count()).toBe(48);
   });
 
   it("takes screenshots of the main screens at phone and desktop size", async () => {

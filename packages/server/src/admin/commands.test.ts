@@ -313,9 +313,9 @@ describe("importUsers", () => {
   it("reports the line of an empty name and adds nobody", () => {
     const file = csv("empty-name.csv", "name,role\nAnna,teacher\n\n,student\nBert,student\n");
     const before = userCount();
-    expect(() => importUsers(server.data, readUserCsv(file), "cli")).toThrow(/line 4: .*name must be 1 to 100/);
+    expect(() => importUsers(server.data, readUserCsv(file), "cli")).toThrow(/line 4: Name fehlt \/ name missing/);
     const quoted = csv("blank-name.csv", 'name,role\n"   ",student\n');
-    expect(() => importUsers(server.data, readUserCsv(quoted), "cli")).toThrow(/line 2: .*name must be 1 to 100/);
+    expect(() => importUsers(server.data, readUserCsv(quoted), "cli")).toThrow(/line 2: Name fehlt \/ name missing/);
     expect(userCount()).toBe(before);
   });
 

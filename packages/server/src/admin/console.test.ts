@@ -254,6 +254,10 @@ describe("people, handouts, policy, statistics, audit", () => {
     const groups = (await admin.call("GET", "groups")).body as unknown as { id: string; created: boolean; waiting: unknown[]; members: { role: string }[] }[];
     expect(groups.find((g) => g.id === plan.body.group)).toMatchObject({ created: false, members: [{ role: "owner" }] });
     expect(groups.find((g) => g.id === plan.body.group)!.waiting).toHaveLength(28);
+    // A direct chat between two people is not the admin's business: not listed.
+    server.data.db.prepare("INSERT INTO groups (id, epoch, created_at, kind, name) VALUES ('d.TEST', 1, 0, 'direct', '')").run();
+    const listed = (await admin.call("GET", "groups")).body as unknown as { id: string }[];
+    expect(listed.some((g) => g.id === "d.TEST")).toBe(false);
     expect((await admin.call("POST", "groups", { name: "X", kind: "forum", owner: weber.id })).status).toBe(400);
     expect((await admin.call("POST", "groups", { name: "X", kind: "group", owner: "ZZZZZZZZ" })).status).toBe(404);
   });

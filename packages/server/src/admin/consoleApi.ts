@@ -306,7 +306,10 @@ export class AdminConsole {
 
   private groups(): unknown {
     const { db } = this.ctx.data;
-    const groups = db.prepare("SELECT id, name, kind, epoch, created_at AS createdAt FROM groups ORDER BY name, id").all() as {
+    // Direct chats are nobody's business but their two people's: not listed.
+    const groups = db
+      .prepare("SELECT id, name, kind, epoch, created_at AS createdAt FROM groups WHERE kind != 'direct' ORDER BY name, id")
+      .all() as {
       id: string;
       name: string;
       kind: string;

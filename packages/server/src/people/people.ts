@@ -42,7 +42,8 @@ function withFreshId(insert: (id: string) => unknown): string {
 /** A display name: 1 to 100 printable characters; throws RangeError. */
 export function checkName(name: string): string {
   const clean = name.trim();
-  if (!clean || clean.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(clean)) {
+  if (!clean) throw new RangeError("Name fehlt / name missing");
+  if (clean.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(clean)) {
     throw new RangeError(
       `Name: 1 bis ${MAX_NAME_LENGTH} druckbare Zeichen / name must be 1 to ${MAX_NAME_LENGTH} printable characters`,
     );

@@ -94,6 +94,7 @@ const catalogues = {
     "people.invite": "Einladung für {name}",
     "people.inviteHint": "Geben Sie diesen Link nur dieser Person. Er gilt für ein Gerät. Auf einem Handout (PDF) steht er zusätzlich als QR-Code.",
     "people.inviteLabel": "Einladungs-Link",
+    "people.inviteVoid": "Frühere, noch nicht benutzte Einladungen von {name} gelten ab jetzt nicht mehr.",
     "people.import": "Klassenliste importieren (CSV)",
     "people.importIntro": "Eine Tabelle mit den Spalten name, klasse und rolle (Schüler, Lehrer oder Mitglied), als CSV gespeichert, zum Beispiel aus Excel oder dem Schulverwaltungsprogramm. Eine Person je Zeile.",
     "people.importFile": "CSV-Datei auswählen",
@@ -161,16 +162,32 @@ const catalogues = {
     "grouprole.owner": "Inhaber/in",
 
     "groups.title": "Gruppen und Kanäle",
-    "groups.intro": "Welche Gruppen und Kanäle es gibt und wer darin ist. Die Inhalte sind Ende-zu-Ende-verschlüsselt; der Server und die Verwaltung können sie nicht lesen.",
+    "groups.intro": "Welche Gruppen und Kanäle es gibt und wer darin ist. Die Inhalte sind Ende-zu-Ende-verschlüsselt; der Server und die Verwaltung können sie nicht lesen. Direktchats zwischen zwei Personen werden hier nicht gezeigt.",
     "groups.caption": "Gruppen und Kanäle ({n})",
     "groups.name": "Name",
     "groups.kind": "Art",
     "groups.members": "Mitglieder und Rollen",
     "groups.status": "Stand",
+    "groups.plan": "Gruppe oder Kanal planen",
+    "groups.planIntro": "Zum Beispiel ein Kanal für jede Klasse. Der Server kann eine verschlüsselte Gruppe nicht selbst anlegen: Das Gerät der Inhaberin oder des Inhabers legt sie bei der nächsten Anmeldung an und nimmt alle auf, die schon ein Gerät haben. Die anderen kommen dazu, sobald sie sich angemeldet haben.",
+    "groups.channelText": "Nur Inhaber/in und Admins schreiben, alle lesen. Für Ankündigungen.",
+    "groups.groupText": "Alle Mitglieder schreiben. Für Zusammenarbeit.",
+    "groups.owner": "Inhaber/in",
+    "groups.ownerHint": "Legt die Gruppe mit dem eigenen Gerät an und verwaltet sie.",
+    "groups.ownerChoose": "Bitte wählen …",
+    "groups.ownerMissing": "Bitte wählen Sie, wem die Gruppe gehört.",
+    "groups.class": "Mitglieder: eine Klasse",
+    "groups.classHint": "Alle Personen dieser Klasse werden Mitglied.",
+    "groups.classNone": "keine Klasse",
+    "groups.planSubmit": "Planen",
+    "groups.planned.done": "„{name}“ ist geplant.",
     "groups.active": "aktiv",
     "groups.activeDevices": "aktiv, {devices}",
     "groups.planned": "geplant – entsteht, sobald {owner} sich anmeldet",
     "groups.waiting": "Kommen dazu, sobald sie ein Gerät angemeldet haben:",
+    "groups.waitingCount": "{people} kommen dazu, sobald sie ein Gerät angemeldet haben",
+    "groups.plannedMembers": "Dazu kommen:",
+    "groups.plannedMembersCount": "Dazu kommen {people}",
     "groups.empty": "Noch keine Gruppe oder kein Kanal.",
     "groups.unnamed": "(ohne Namen)",
 
@@ -316,6 +333,7 @@ const catalogues = {
     "people.invite": "Invite for {name}",
     "people.inviteHint": "Give this link only to this person. It is good for one device. A handout (PDF) also shows it as a QR code.",
     "people.inviteLabel": "Invite link",
+    "people.inviteVoid": "Earlier unused invites of {name} no longer work from now on.",
     "people.import": "Import a class list (CSV)",
     "people.importIntro": "A table with the columns name, class and role (pupil, teacher or member), saved as CSV, for example from Excel or the school's management software. One person per line.",
     "people.importFile": "Choose a CSV file",
@@ -383,16 +401,32 @@ const catalogues = {
     "grouprole.owner": "owner",
 
     "groups.title": "Groups and channels",
-    "groups.intro": "Which groups and channels exist and who is in them. Their contents are end-to-end encrypted; neither the server nor the administration can read them.",
+    "groups.intro": "Which groups and channels exist and who is in them. Their contents are end-to-end encrypted; neither the server nor the administration can read them. Direct chats between two people are not shown here.",
     "groups.caption": "Groups and channels ({n})",
     "groups.name": "Name",
     "groups.kind": "Kind",
     "groups.members": "Members and roles",
     "groups.status": "State",
+    "groups.plan": "Plan a group or channel",
+    "groups.planIntro": "For example one channel per class. The server cannot create an encrypted group itself: the owner's device creates it at its next sign-in, with everyone who already has a device. The others join once they have enrolled.",
+    "groups.channelText": "Only the owner and admins write, everyone reads. For announcements.",
+    "groups.groupText": "All members write. For working together.",
+    "groups.owner": "Owner",
+    "groups.ownerHint": "Creates the group with their own device and manages it.",
+    "groups.ownerChoose": "Please choose …",
+    "groups.ownerMissing": "Please choose who owns the group.",
+    "groups.class": "Members: a class",
+    "groups.classHint": "Everyone in this class becomes a member.",
+    "groups.classNone": "no class",
+    "groups.planSubmit": "Plan",
+    "groups.planned.done": "“{name}” is planned.",
     "groups.active": "active",
     "groups.activeDevices": "active, {devices}",
     "groups.planned": "planned – created once {owner} enrolls",
     "groups.waiting": "Join once they have enrolled a device:",
+    "groups.waitingCount": "{people} join once they have enrolled a device",
+    "groups.plannedMembers": "Joining:",
+    "groups.plannedMembersCount": "{people} joining",
     "groups.empty": "No group or channel yet.",
     "groups.unnamed": "(no name)",
 
@@ -1078,7 +1112,7 @@ function addPersonForm(inviteSlot) {
   return h("details", { class: "card panel", id: "add-person" }, h("summary", {}, h("span", { text: t("people.add") })), form);
 }
 
-function showInvite(slot, name, invite) {
+function showInvite(slot, name, invite, reissued = false) {
   const input = h("input", { type: "text", readonly: true, value: invite, class: "mono", spellcheck: "false" });
   const copy = h("button", { type: "button", class: "secondary", text: t("copy") });
   copy.addEventListener("click", async () => {
@@ -1092,7 +1126,7 @@ function showInvite(slot, name, invite) {
   });
   const heading = h("h2", { tabindex: "-1", text: t("people.invite", { name }) });
   slot.replaceChildren(
-    h("section", { class: "card invite", "aria-labelledby": "invite-heading" }, heading, h("p", { text: t("people.inviteHint") }), field(t("people.inviteLabel"), input), h("div", { class: "buttons" }, copy)),
+    h("section", { class: "card invite", "aria-labelledby": "invite-heading" }, heading, h("p", { text: t("people.inviteHint") }), reissued ? h("p", { class: "notice warn", text: t("people.inviteVoid", { name }) }) : null, field(t("people.inviteLabel"), input), h("div", { class: "buttons" }, copy)),
   );
   heading.id = "invite-heading";
   heading.focus();
@@ -1292,7 +1326,7 @@ function personRow(person, columns, inviteSlot) {
   invite.addEventListener("click", () =>
     busy(invite, async () => {
       const answer = await api("/people/invite", { method: "POST", body: { id: person.id } });
-      showInvite(inviteSlot, person.name, answer.invite);
+      showInvite(inviteSlot, person.name, answer.invite, true);
       announce(t("people.invite", { name: person.name }));
     }),
   );
@@ -1368,7 +1402,7 @@ function confirmDialog(title, text, okLabel) {
 // ---------------------------------------------------------------- groups
 
 async function groupsView() {
-  const answer = await api("/groups");
+  const [answer, people] = await Promise.all([api("/groups"), api("/people")]);
   // Direct chats are two people's private business: the console lists groups and channels only.
   const list = (Array.isArray(answer) ? answer : (answer.groups ?? [])).filter((g) => g.kind !== "direct");
   const memberItem = (m) => h("li", {}, m.name ?? m.user, " ", h("span", { class: "muted", text: `(${groupRoleLabel(m.role)})` }));
@@ -1383,6 +1417,7 @@ async function groupsView() {
   show(
     t("groups.title"),
     h("p", { class: "lead", text: t("groups.intro") }),
+    planGroupForm(people),
     list.length
       ? h(
           "table",
@@ -1403,9 +1438,7 @@ async function groupsView() {
                   "td",
                   { "data-label": columns[3] },
                   h("ul", { class: "members" }, (g.members ?? []).map(memberItem)),
-                  g.waiting?.length
-                    ? h("p", { class: "waiting" }, h("span", { class: "muted", text: `${t("groups.waiting")} ` }), g.waiting.map((m) => m.name ?? m.user).join(", "))
-                    : null,
+                  waitingList(g.waiting ?? [], g.created === false),
                 ),
               ),
             ),
@@ -1413,6 +1446,62 @@ async function groupsView() {
         )
       : h("p", { class: "empty", text: t("groups.empty") }),
   );
+}
+
+/** Planned members without a device yet: a few by name, a whole class folded away. */
+function waitingList(waiting, planned) {
+  if (waiting.length === 0) return null;
+  const names = waiting.map((m) => m.name ?? m.user).join(", ");
+  const label = planned ? "groups.plannedMembers" : "groups.waiting";
+  if (waiting.length <= 5) return h("p", { class: "waiting" }, h("span", { class: "muted", text: `${t(label, { people: count("people", waiting.length) })} ` }), names);
+  return h("details", { class: "waiting" }, h("summary", { text: t(`${label}Count`, { people: count("people", waiting.length) }) }), h("p", { text: names }));
+}
+
+/** Plans a group or channel; the owner's device creates it (the server holds no member keys). */
+function planGroupForm(people) {
+  const byName = [...people].sort((a, b) => a.name.localeCompare(b.name, locale()));
+  const classes = [...new Set(people.map((p) => p.class).filter(Boolean))].sort((a, b) => a.localeCompare(b, locale(), { numeric: true }));
+  const name = h("input", { type: "text", name: "name", required: true, maxlength: "100", autocomplete: "off" });
+  const kindChoice = (value) => {
+    const input = h("input", { type: "radio", name: "kind", value, id: `kind-${value}`, checked: value === "channel", "aria-describedby": `kind-${value}-text` });
+    return h("div", { class: "choice" }, input, h("label", { for: input.id }, h("span", { class: "choice-title", text: kindLabel(value) }), h("span", { class: "choice-text", id: `kind-${value}-text`, text: t(`groups.${value}Text`) })));
+  };
+  const owner = h(
+    "select",
+    { name: "owner" },
+    h("option", { value: "", text: t("groups.ownerChoose") }),
+    // Staff first: a class channel is usually run by its teacher.
+    [...byName.filter((p) => p.role === "staff"), ...byName.filter((p) => p.role !== "staff")].map((p) =>
+      h("option", { value: p.id, text: `${p.name}${p.class ? ` (${p.class})` : ""} – ${roleLabel(p.role)}` }),
+    ),
+  );
+  const klass = h("select", { name: "class" }, h("option", { value: "", text: t("groups.classNone") }), classes.map((c) => h("option", { value: c, text: c })));
+  const submit = h("button", { type: "submit", class: "primary", text: t("groups.planSubmit") });
+  const form = h(
+    "form",
+    { novalidate: true, class: "stack" },
+    h("p", { text: t("groups.planIntro") }),
+    field(t("groups.name"), name),
+    h("fieldset", {}, h("legend", { text: t("groups.kind") }), kindChoice("channel"), kindChoice("group")),
+    h("div", { class: "row" }, field(t("groups.owner"), owner, t("groups.ownerHint")), field(t("groups.class"), klass, t("groups.classHint"))),
+    h("div", { class: "buttons" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const ok = validate([
+      [name, name.value.trim() ? "" : t("required")],
+      [owner, owner.value ? "" : t("groups.ownerMissing")],
+    ]);
+    if (!ok) return;
+    await busy(submit, async () => {
+      const body = { name: name.value.trim(), kind: form.querySelector("input[name=kind]:checked").value, owner: owner.value };
+      if (klass.value) body.class = klass.value;
+      await api("/groups", { method: "POST", body });
+      await groupsView();
+      announce(t("groups.planned.done", { name: body.name }));
+    });
+  });
+  return h("details", { class: "card panel", id: "plan-group" }, h("summary", {}, h("span", { text: t("groups.plan") })), form);
 }
 
 // ---------------------------------------------------------------- policy

@@ -215,6 +215,28 @@ describe.skipIf(!hasChromium)("admin console in a browser", () => {
     expect(await invite.inputValue()).toMatch(/\/join#c=[0-9A-Z]+&fp=/);
   });
 
+  it("adds a teacher by hand and plans a channel for the class with her as owner", async () => {
+    await page.getByText("Eine Person hinzufügen").click();
+    await page.getByLabel("Name", { exact: true }).fill("Frau Weber");
+    await page.getByLabel("Rolle").selectOption("staff");
+    await page.getByRole("button", { name: "Hinzufügen und Einladung erstellen" }).click();
+    await page.getByRole("heading", { name: "Einladung für Frau Weber" }).waitFor();
+    expect(await page.getByLabel("Einladungs-Link").inputValue()).toMatch(/\/join#c=[0-9A-Z]+&fp=/);
+    const teacher = (await listUsers()).find((p) => p.name === "Frau Weber")!;
+    expect(teacher.role).toBe("staff");
+
+    await open("Gruppen");
+    await page.getByText("Gruppe oder Kanal planen").click();
+    await page.getByLabel("Name", { exact: true }).fill("Klasse 7b – Infos");
+    await page.getByLabel("Inhaber/in", { exact: true }).selectOption(teacher.id);
+    await page.getByLabel("Mitglieder: eine Klasse").selectOption(CLASS);
+    await page.getByRole("button", { name: "Planen" }).click();
+    const row = page.getByRole("row", { name: /Klasse 7b – Infos/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("geplant – entsteht, sobald Frau Weber sich anmeldet");
+    expect(await row.textContent()).toContain("Dazu kommen 28 Personen");
+  });
+
   it("switches on the second factor and asks for it at the next login", async () => {
     await open("Sicherheit");
     await page.getByRole("button", { name: "Zweiten Faktor einschalten" }).click();

@@ -28,7 +28,7 @@ const STEPS: [german: string, english: string][] = [
     "Den Link öffnen oder den Code mit der Kamera des Telefons scannen.",
     "Open the link or scan the code with your phone's camera.",
   ],
-  ["Den Namen wählen, den die anderen sehen.", "Choose the name the others will see."],
+  ["Der Anleitung auf der Seite folgen: Das Gerät wird angemeldet.", "Follow the instructions on that page: the device gets enrolled."],
   [
     "Fertig. Dieses Blatt privat aufbewahren: Die Einladung gilt nur einmal und läuft ab.",
     "Done. Keep this sheet private: the invite works only once and expires.",

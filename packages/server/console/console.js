@@ -609,7 +609,7 @@ class ApiError extends Error {
   }
 }
 
-const state = { session: null, setupCode: null, refresh: null, redrawOverview: null, filter: "", totpAsked: false };
+const state = { session: null, setupCode: null, refresh: null, redrawOverview: null, returnTo: null, filter: "", totpAsked: false };
 
 async function request(path, { method = "GET", body } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
@@ -629,9 +629,9 @@ async function request(path, { method = "GET", body } = {}) {
   const error = new ApiError(response.status, data?.code ?? `http_${response.status}`, errorText(data));
   if (error.code === "admin_auth" && state.session?.loggedIn) {
     state.session = { ...state.session, loggedIn: false, csrf: undefined };
-    renderChrome();
-    location.hash = "#login";
-    announce(t("sessionExpired"));
+    state.returnTo = currentSection();
+    history.replaceState(null, "", "#login");
+    route().then(() => announce(t("sessionExpired")));
   }
   throw error;
 }
@@ -853,7 +853,9 @@ function loginView() {
       await api("/login", { method: "POST", body });
       state.totpAsked = false;
       await loadSession();
-      if (location.hash === "#login" || !SECTIONS.includes(location.hash.slice(1))) history.replaceState(null, "", "#overview");
+      // Back to where an expired session interrupted the work.
+      if (location.hash === "#login" || !SECTIONS.includes(location.hash.slice(1))) history.replaceState(null, "", `#${state.returnTo ?? "overview"}`);
+      state.returnTo = null;
       clearMessages();
       await route();
     } catch (error) {

@@ -1,10 +1,8 @@
 // The directory policy (R17) with real processes: under `school`, a pupil sees and contacts the
 // own class and the staff; the server refuses everything else, whatever the client tries.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, CLI_BIN, freePort, momedo, run, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { admin, CLI_BIN, freePort, momedo, run, startServer, tempDir, type ServerProcess, texts } from "./harness.js";
 
-type Line = Record<string, unknown>;
-const texts = (lines: Line[]) => lines.filter((l) => "text" in l).map((l) => l.text);
 
 describe("directory policy", () => {
   let server: ServerProcess;

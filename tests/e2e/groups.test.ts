@@ -1,9 +1,7 @@
 // Groups, channels, linked devices, re-key and passphrases through the momedo CLI and a real server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, freePort, momedo, run, spawnCommand, CLI_BIN, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { admin, freePort, momedo, run, spawnCommand, CLI_BIN, startServer, tempDir, type ServerProcess, texts, type Line } from "./harness.js";
 
-type Line = Record<string, unknown>;
-const texts = (lines: Line[]) => lines.filter((l) => "text" in l).map((l) => l.text);
 
 describe("groups and channels from the command line", () => {
   let server: ServerProcess;

@@ -15,6 +15,11 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `momedo-${prefix}-`));
 }
 
+export type Line = Record<string, unknown>;
+
+/** The texts of the message lines a command printed with --json. */
+export const texts = (lines: Line[]) => lines.filter((l) => "text" in l).map((l) => l.text);
+
 export interface CommandResult {
   code: number;
   stdout: string;

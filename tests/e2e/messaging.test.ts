@@ -1,9 +1,7 @@
 // The backbone, end to end with real processes: server, admin CLI, and the momedo CLI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, filesContaining, freePort, momedo, run, CLI_BIN, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { admin, filesContaining, freePort, momedo, run, CLI_BIN, startServer, tempDir, type ServerProcess, texts } from "./harness.js";
 
-type Line = Record<string, unknown>;
-const texts = (lines: Line[]) => lines.filter((l) => "text" in l).map((l) => l.text);
 
 describe("encrypted 1:1 messaging with real processes", () => {
   let server: ServerProcess;

@@ -1,10 +1,8 @@
 // Groups and channels the admin plans: the owner's device creates them with the members who
 // have a device, and adds the others once they enroll. Real server, real CLI processes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, CLI_BIN, freePort, momedo, run, startServer, tempDir, type ServerProcess } from "./harness.js";
+import { admin, CLI_BIN, freePort, momedo, run, startServer, tempDir, type ServerProcess, texts } from "./harness.js";
 
-type Line = Record<string, unknown>;
-const texts = (lines: Line[]) => lines.filter((l) => "text" in l).map((l) => l.text);
 
 describe("admin-planned class channel", () => {
   let server: ServerProcess;

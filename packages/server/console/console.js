@@ -202,7 +202,7 @@ const catalogues = {
     "policy.saved": "Die Regel wurde gespeichert.",
 
     "audit.title": "Protokoll",
-    "audit.intro": "Jede Änderung in der Verwaltung, über diese Seite (console) oder die Kommandozeile (cli). Die neuesten zuerst.",
+    "audit.intro": "Jede Änderung in der Verwaltung, über diese Seite oder die Kommandozeile des Servers. Die neuesten zuerst.",
     "audit.caption": "Letzte Änderungen ({n})",
     "audit.at": "Zeit",
     "audit.actor": "Durch",
@@ -441,7 +441,7 @@ const catalogues = {
     "policy.saved": "The policy was saved.",
 
     "audit.title": "Audit log",
-    "audit.intro": "Every change to the administration, through this console (console) or the command line (cli). Newest first.",
+    "audit.intro": "Every change to the administration, through this console or the server's command line. Newest first.",
     "audit.caption": "Recent changes ({n})",
     "audit.at": "Time",
     "audit.actor": "By",
@@ -1552,7 +1552,7 @@ async function auditView() {
                 {},
                 h("th", { scope: "row", "data-label": t("audit.at"), class: "nowrap", text: dateTime(entry.at) }),
                 h("td", { "data-label": t("audit.actor"), text: labelOr(`actor.${entry.actor}`, entry.actor) }),
-                h("td", { "data-label": t("audit.action") }, labelOr(`action.${entry.action}`, entry.action), " ", h("code", { class: "muted", text: entry.action })),
+                h("td", { "data-label": t("audit.action") }, labelOr(`action.${entry.action}`, entry.action), h("code", { class: "action-code muted", text: entry.action })),
                 h("td", { "data-label": t("audit.detail"), class: "detail", text: detail(entry.detail) }),
               ),
             ),

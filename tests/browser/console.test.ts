@@ -12,7 +12,11 @@ import { freePort, momedo, run, SERVER_BIN, startServer, tempDir, type ServerPro
 import { readHandoutPdf } from "../helpers/readHandouts.js";
 import { DESKTOP, hasChromium, launchBrowser, PHONE, watchPage, CHROMIUM } from "./browser.js";
 
-const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+// MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (to review and commit them);
+// otherwise they go to a temporary folder, so a test run leaves the working tree as it was.
+const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS
+  ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url))
+  : tempDir("console-screenshots");
 const PASSWORD = "Sonnenblume im Lehrerzimmer";
 const CLASS = "7b";
 const FIRST_NAMES = ["Ada", "Ben", "Cem", "Dana", "Emil", "Fatma", "Greta", "Hugo", "Ida", "Jan", "Kira", "Luis", "Mia", "Nils"];

@@ -101,7 +101,9 @@ const catalogues = {
     "people.importPaste": "… oder Liste hier einfügen",
     "people.importPreview": "Vorschau anzeigen",
     "people.importEmpty": "Bitte wählen Sie eine Datei oder fügen Sie eine Liste ein.",
-    "people.previewCaption": "Vorschau: {valid} Zeilen in Ordnung, {invalid} mit Fehlern",
+    "people.previewCaption": "Vorschau: {valid} in Ordnung, {invalid} mit Fehlern",
+    "n.rows.one": "1 Zeile",
+    "n.rows": "{n} Zeilen",
     "people.previewLine": "Zeile",
     "people.previewCheck": "Prüfung",
     "people.previewOk": "in Ordnung",
@@ -340,7 +342,9 @@ const catalogues = {
     "people.importPaste": "… or paste the list here",
     "people.importPreview": "Show preview",
     "people.importEmpty": "Please choose a file or paste a list.",
-    "people.previewCaption": "Preview: {valid} rows fine, {invalid} with errors",
+    "people.previewCaption": "Preview: {valid} fine, {invalid} with errors",
+    "n.rows.one": "1 row",
+    "n.rows": "{n} rows",
     "people.previewLine": "Line",
     "people.previewCheck": "Check",
     "people.previewOk": "fine",
@@ -1176,7 +1180,7 @@ function renderPreview(slot, csv, answer, inviteSlot) {
   const table = h(
     "table",
     { class: "data preview" },
-    h("caption", { text: t("people.previewCaption", { valid: number(valid), invalid: number(invalid) }) }),
+    h("caption", { text: t("people.previewCaption", { valid: count("rows", valid), invalid: number(invalid) }) }),
     h(
       "thead",
       {},
@@ -1228,7 +1232,7 @@ function renderPreview(slot, csv, answer, inviteSlot) {
     h("div", { class: "buttons commit" }, commit, valid === 0 ? h("p", { class: "hint", text: t("people.importNone") }) : null),
     h("div", { class: "table-wrap" }, table),
   );
-  announce(t("people.previewCaption", { valid: number(valid), invalid: number(invalid) }));
+  announce(t("people.previewCaption", { valid: count("rows", valid), invalid: number(invalid) }));
 }
 
 function renderImported(slot, imported) {

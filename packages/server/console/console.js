@@ -23,7 +23,6 @@ const catalogues = {
     "logout": "Abmelden",
     "loggedOut": "Sie sind abgemeldet.",
     "sessionExpired": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
-    "loading": "Wird geladen …",
     "error.network": "Der Server ist nicht erreichbar. Bitte prüfen Sie die Verbindung und versuchen Sie es erneut.",
     "error.unknown": "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
     "error.prefix": "Fehler: ",
@@ -114,7 +113,7 @@ const catalogues = {
     "people.importCommitOne": "1 Person importieren",
     "people.importNone": "Keine Zeile ist gültig. Bitte korrigieren Sie die Liste.",
     "people.imported": "Importiert: {people}.",
-    "people.importedCaption": "Importiert: {n} Personen",
+    "people.skipped": "Ausgelassen wegen Fehlern: Zeile {lines}.",
     "people.importedNext": "Nächster Schritt: Handouts drucken und austeilen. Jedes Handout enthält den persönlichen QR-Code.",
     "people.handouts": "Handouts nach Klasse",
     "people.handoutsIntro": "Ein PDF mit einer Seite je Person: Name, QR-Code, Einladungs-Link und drei Schritte zum Mitmachen.",
@@ -264,7 +263,6 @@ const catalogues = {
     "logout": "Log out",
     "loggedOut": "You are logged out.",
     "sessionExpired": "Your session has expired. Please log in again.",
-    "loading": "Loading …",
     "error.network": "The server cannot be reached. Please check the connection and try again.",
     "error.unknown": "Something went wrong. Please try again.",
     "error.prefix": "Error: ",
@@ -355,7 +353,7 @@ const catalogues = {
     "people.importCommitOne": "Import 1 person",
     "people.importNone": "No row is valid. Please correct the list.",
     "people.imported": "Imported: {people}.",
-    "people.importedCaption": "Imported: {n} people",
+    "people.skipped": "Skipped because of errors: line {lines}.",
     "people.importedNext": "Next step: print the handouts and hand them out. Each handout carries the personal QR code.",
     "people.handouts": "Handouts by class",
     "people.handoutsIntro": "A PDF with one page per person: name, QR code, invite link and three steps to join.",
@@ -664,9 +662,9 @@ async function loadSession() {
 const locale = () => (lang === "de" ? "de-DE" : "en-GB");
 const number = (n) => new Intl.NumberFormat(locale()).format(Number(n ?? 0));
 
+/** The API's times are milliseconds since 1970. */
 function toDate(value) {
   if (value === null || value === undefined || value === "") return null;
-  if (typeof value === "number") return new Date(value < 1e11 ? value * 1000 : value);
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;
 }
@@ -737,7 +735,7 @@ function renderChrome() {
 }
 
 function currentSection() {
-  const name = location.hash.slice(1).split("?")[0];
+  const name = location.hash.slice(1);
   return SECTIONS.includes(name) ? name : "overview";
 }
 
@@ -1076,18 +1074,19 @@ async function peopleView() {
   const deviceCount = people.reduce((n, p) => n + (p.devices ?? []).filter((d) => !d.revoked).length, 0);
   const inviteSlot = h("div", { class: "invite-slot" });
 
-  const view = show(
+  show(
     t("people.title"),
     h("p", { class: "lead", text: t("people.count", { people: count("people", people.length), devices: count("devices", deviceCount) }) }),
     inviteSlot,
-    h("div", { class: "tools" }, addPersonForm(inviteSlot), importPanel(inviteSlot)),
+    h("div", { class: "tools" }, addPersonForm(), importPanel()),
     handoutsPanel(people, classes),
     peopleTable(people, classes, inviteSlot),
   );
-  return view;
+  // Where the next invite or import result appears.
+  return inviteSlot;
 }
 
-function addPersonForm(inviteSlot) {
+function addPersonForm() {
   const name = h("input", { type: "text", name: "name", required: true, maxlength: "100", autocomplete: "off" });
   const role = h(
     "select",
@@ -1110,9 +1109,8 @@ function addPersonForm(inviteSlot) {
       const body = { name: name.value.trim(), role: role.value };
       if (klass.value.trim()) body.class = klass.value.trim();
       const added = await api("/people", { method: "POST", body });
-      await peopleView();
-      showInvite(document.querySelector(".invite-slot"), added.name ?? body.name, added.invite);
-      announce(t("people.added", { name: added.name ?? body.name }));
+      showInvite(await peopleView(), added.name, added.invite);
+      announce(t("people.added", { name: added.name }));
     });
   });
   return h("details", { class: "card panel", id: "add-person" }, h("summary", {}, h("span", { text: t("people.add") })), form);
@@ -1138,7 +1136,7 @@ function showInvite(slot, name, invite, reissued = false) {
   heading.focus();
 }
 
-function importPanel(inviteSlot) {
+function importPanel() {
   const file = h("input", { type: "file", accept: ".csv,.txt,text/csv,text/plain", name: "csvfile" });
   const text = h("textarea", { name: "csv", rows: "6", spellcheck: "false", class: "mono", placeholder: "name,klasse,rolle\nAnna Beispiel,7b,Schüler" });
   const previewButton = h("button", { type: "submit", class: "secondary", text: t("people.importPreview") });
@@ -1156,7 +1154,7 @@ function importPanel(inviteSlot) {
     await busy(previewButton, async () => {
       const csv = text.value;
       const answer = await api("/people/import", { method: "POST", body: { csv, commit: false } });
-      renderPreview(result, csv, answer, inviteSlot);
+      renderPreview(result, csv, answer);
     });
   };
   file.addEventListener("change", async () => {
@@ -1172,7 +1170,7 @@ function importPanel(inviteSlot) {
   return h("details", { class: "card panel", id: "import" }, h("summary", {}, h("span", { text: t("people.import") })), form, result);
 }
 
-function renderPreview(slot, csv, answer, inviteSlot) {
+function renderPreview(slot, csv, answer) {
   const rows = answer.rows ?? [];
   const bad = rows.filter((r) => r.error);
   const valid = answer.valid ?? rows.length - bad.length;
@@ -1210,10 +1208,8 @@ function renderPreview(slot, csv, answer, inviteSlot) {
   });
   commit.addEventListener("click", () =>
     busy(commit, async () => {
-      const done = await api("/people/import", { method: "POST", body: { csv, commit: true } });
-      const imported = done.imported ?? [];
-      await peopleView();
-      renderImported(document.querySelector(".invite-slot"), imported, done);
+      const { imported, skipped } = await api("/people/import", { method: "POST", body: { csv, commit: true } });
+      renderImported(await peopleView(), imported, skipped);
       announce(t("people.imported", { people: count("people", imported.length) }));
     }),
   );
@@ -1235,7 +1231,7 @@ function renderPreview(slot, csv, answer, inviteSlot) {
   announce(t("people.previewCaption", { valid: count("rows", valid), invalid: number(invalid) }));
 }
 
-function renderImported(slot, imported) {
+function renderImported(slot, imported, skipped) {
   const classes = [...new Set(imported.map((p) => p.class).filter(Boolean))];
   const heading = h("h2", { tabindex: "-1", id: "imported-heading", text: t("people.imported", { people: count("people", imported.length) }) });
   slot.replaceChildren(
@@ -1243,6 +1239,7 @@ function renderImported(slot, imported) {
       "section",
       { class: "card invite", "aria-labelledby": "imported-heading" },
       heading,
+      skipped.length ? h("p", { text: t("people.skipped", { lines: skipped.join(", ") }) }) : null,
       h("p", { text: t("people.importedNext") }),
       h("div", { class: "buttons" }, classes.map((klass) => handoutButton(klass))),
       h("ol", { class: "imported-list" }, imported.map((p) => h("li", {}, h("span", { class: "strong", text: p.name }), " ", h("span", { class: "muted", text: [p.class, p.id].filter(Boolean).join(" · ") }))),
@@ -1410,7 +1407,7 @@ function confirmDialog(title, text, okLabel) {
 async function groupsView() {
   const [answer, people] = await Promise.all([api("/groups"), api("/people")]);
   // Direct chats are two people's private business: the console lists groups and channels only.
-  const list = (Array.isArray(answer) ? answer : (answer.groups ?? [])).filter((g) => g.kind !== "direct");
+  const list = answer.filter((g) => g.kind !== "direct");
   const memberItem = (m) => h("li", {}, m.name ?? m.user, " ", h("span", { class: "muted", text: `(${groupRoleLabel(m.role)})` }));
   const status = (g) => {
     if (g.created === false) {
@@ -1535,9 +1532,7 @@ async function policyView() {
 // ---------------------------------------------------------------- audit log
 
 async function auditView() {
-  const entries = await api("/audit?limit=200");
-  const list = Array.isArray(entries) ? entries : (entries.entries ?? []);
-  const detail = (value) => (value === null || value === undefined || value === "" ? t("none") : typeof value === "string" ? value : JSON.stringify(value));
+  const list = await api("/audit?limit=200");
   show(
     t("audit.title"),
     h("p", { class: "lead", text: t("audit.intro") }),
@@ -1557,7 +1552,7 @@ async function auditView() {
                 h("th", { scope: "row", "data-label": t("audit.at"), class: "nowrap", text: dateTime(entry.at) }),
                 h("td", { "data-label": t("audit.actor"), text: labelOr(`actor.${entry.actor}`, entry.actor) }),
                 h("td", { "data-label": t("audit.action") }, labelOr(`action.${entry.action}`, entry.action), h("code", { class: "action-code muted", text: entry.action })),
-                h("td", { "data-label": t("audit.detail"), class: "detail", text: detail(entry.detail) }),
+                h("td", { "data-label": t("audit.detail"), class: "detail", text: entry.detail || t("none") }),
               ),
             ),
           ),

@@ -158,6 +158,7 @@ describe.skipIf(!hasChromium)("admin console in a browser", () => {
     await page.getByRole("button", { name: "28 Personen importieren" }).click();
     await page.getByRole("heading", { name: "Importiert: 28 Personen." }).waitFor();
     expect(await page.locator(".imported-list li").count()).toBe(28);
+    await page.getByText(`Ausgelassen wegen Fehlern: Zeile ${EMPTY_NAME_LINE}, ${UNKNOWN_ROLE_LINE}.`).waitFor();
 
     const people = await listUsers();
     expect(people).toHaveLength(28);

@@ -75,23 +75,18 @@ export class Rechunker {
   }
 }
 
-/**
- * Encrypts a file of known size chunk by chunk, starting at chunk `first` (to resume an upload);
- * the SHA-256 covers the ciphertext from the first chunk on, so it is the file's hash when first = 0.
- */
+/** Encrypts a file of known size chunk by chunk; the same key and plaintext give the same ciphertext. */
 export class FileEncryptor {
-  private counter: number;
+  private counter = 0;
   private readonly chunks: number;
   private readonly hash = sha256.create();
 
   constructor(
     private readonly key: Uint8Array,
     plainSize: number,
-    first = 0,
   ) {
     if (key.length !== FILE_KEY_BYTES) throw new RangeError("file key must be 32 bytes");
     this.chunks = chunkCount(plainSize);
-    this.counter = first;
   }
 
   /** Encrypts the next plaintext chunk: FILE_CHUNK_BYTES long except the last. */

@@ -1,7 +1,9 @@
-// The few HTTP endpoints: enrollment, health, and a landing page. Everything else runs over
-// the device's authenticated WebSocket.
+// The few HTTP endpoints: enrollment, health, a landing page, and blob bytes (with a token
+// granted on the WebSocket). Everything else runs over the device's authenticated WebSocket.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { bilingualMessage, isErrorCode, MomedoError, type ErrorCode } from "@momedo/protocol";
+import { handleBlobRequest } from "../blobs/blobRoutes.js";
+import type { Blobs } from "../blobs/blobs.js";
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -13,6 +15,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   invite_expired: 410,
   link_invalid: 404,
   rate_limited: 429,
+  not_member: 403,
+  blob_not_found: 404,
+  blob_token_expired: 401,
+  blob_token_invalid: 403,
+  blob_incomplete: 409,
+  blob_busy: 409,
+  blob_hash_mismatch: 422,
+  blob_quota_exceeded: 413,
 };
 
 export interface Routes {
@@ -22,6 +32,7 @@ export interface Routes {
   linkPackages(id: string, after: number): unknown;
   health(): unknown;
   landing(): string;
+  blobs: Blobs;
 }
 
 export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResponse): void {
@@ -50,6 +61,7 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
     }
     return;
   }
+  if (handleBlobRequest(routes.blobs, req, res, url, sendError)) return;
   if (req.method === "GET" && url.pathname === "/api/v1/health") {
     sendJson(res, 200, routes.health());
     return;

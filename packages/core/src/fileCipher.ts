@@ -39,40 +39,27 @@ function nonce(counter: number, last: boolean): Uint8Array {
   return n;
 }
 
-/** Cuts a stream of arbitrary pieces into pieces of exactly `size` bytes (the last may be shorter). */
-export class Rechunker {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-
-  constructor(private readonly size: number) {}
-
-  push(data: Uint8Array): Uint8Array[] {
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    const out: Uint8Array[] = [];
-    while (this.pendingBytes >= this.size) out.push(this.take(this.size));
-    return out;
-  }
-
-  /** What is left (possibly empty). */
-  end(): Uint8Array {
-    return this.take(this.pendingBytes);
-  }
-
-  private take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const head = this.pending[0]!;
-      const used = Math.min(head.length, n - filled);
-      out.set(head.subarray(0, used), filled);
-      filled += used;
-      if (used === head.length) this.pending.shift();
-      else this.pending[0] = head.subarray(used);
+/**
+ * Cuts a stream of arbitrary pieces into pieces of exactly `size` bytes; the last may be shorter
+ * and is left out if empty. One buffer is reused: a piece is valid until the next is asked for.
+ */
+export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  let filled = 0;
+  for await (const piece of source) {
+    let used = 0;
+    while (used < piece.length) {
+      const n = Math.min(size - filled, piece.length - used);
+      buffer.set(piece.subarray(used, used + n), filled);
+      filled += n;
+      used += n;
+      if (filled === size) {
+        yield buffer;
+        filled = 0;
+      }
     }
-    this.pendingBytes -= n;
-    return out;
   }
+  if (filled > 0) yield buffer.subarray(0, filled);
 }
 
 /** Encrypts a file of known size chunk by chunk; the same key and plaintext give the same ciphertext. */
@@ -89,12 +76,12 @@ export class FileEncryptor {
     this.chunks = chunkCount(plainSize);
   }
 
-  /** Encrypts the next plaintext chunk: FILE_CHUNK_BYTES long except the last. */
-  encrypt(plain: Uint8Array): Uint8Array {
+  /** Encrypts the next plaintext chunk (FILE_CHUNK_BYTES long except the last), into `output` if given. */
+  encrypt(plain: Uint8Array, output?: Uint8Array): Uint8Array {
     if (this.counter >= this.chunks) throw new RangeError("more chunks than the file has");
     const last = this.counter === this.chunks - 1;
     if (!last && plain.length !== FILE_CHUNK_BYTES) throw new RangeError("only the last chunk may be short");
-    const sealed = chacha20poly1305(this.key, nonce(this.counter++, last)).encrypt(plain);
+    const sealed = chacha20poly1305(this.key, nonce(this.counter++, last)).encrypt(plain, output?.subarray(0, plain.length + TAG_BYTES));
     this.hash.update(sealed);
     return sealed;
   }
@@ -124,14 +111,14 @@ export class FileDecryptor {
     this.chunks = chunkCount(plaintextSize(cipherSize));
   }
 
-  /** Decrypts the next ciphertext chunk (FILE_CIPHER_CHUNK_BYTES long except the last). */
-  decrypt(sealed: Uint8Array): Uint8Array {
+  /** Decrypts the next ciphertext chunk (FILE_CIPHER_CHUNK_BYTES long except the last), into `output` if given. */
+  decrypt(sealed: Uint8Array, output?: Uint8Array): Uint8Array {
     if (this.counter >= this.chunks) throw new FileIntegrityError("data after the last chunk");
     const last = this.counter === this.chunks - 1;
     if (!last && sealed.length !== FILE_CIPHER_CHUNK_BYTES) throw new FileIntegrityError("short chunk before the end");
     this.hash.update(sealed);
     try {
-      return chacha20poly1305(this.key, nonce(this.counter++, last)).decrypt(sealed);
+      return chacha20poly1305(this.key, nonce(this.counter++, last)).decrypt(sealed, output?.subarray(0, Math.max(0, sealed.length - TAG_BYTES)));
     } catch {
       throw new FileIntegrityError(`chunk ${this.counter - 1} does not authenticate`);
     }

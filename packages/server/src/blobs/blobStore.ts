@@ -10,7 +10,8 @@ export interface BlobStore {
   partialSize(id: string): Promise<number>;
   /** Continues an unfinished upload at `offset`; anything stored after it is discarded first. */
   writePartial(id: string, offset: number): Promise<Writable>;
-  readPartial(id: string): Readable;
+  /** The bytes of an unfinished upload; each piece is valid only until the next is asked for. */
+  readPartial(id: string): AsyncIterable<Uint8Array>;
   /** Makes a finished upload durable and readable, atomically. */
   commit(id: string): Promise<void>;
   read(id: string): Readable;
@@ -45,8 +46,19 @@ export class FileBlobStore implements BlobStore {
     return handle.createWriteStream({ start: offset });
   }
 
-  readPartial(id: string): Readable {
-    return createReadStream(this.partial(id), { highWaterMark: 256 * 1024 });
+  async *readPartial(id: string): AsyncIterable<Uint8Array> {
+    // One buffer for the whole file: a 50 MB check leaves no 50 MB of garbage behind.
+    const buffer = new Uint8Array(256 * 1024);
+    const handle = await open(this.partial(id), "r");
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) return;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   async commit(id: string): Promise<void> {

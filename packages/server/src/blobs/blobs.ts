@@ -129,9 +129,7 @@ export class Blobs {
       const held = await this.store.partialSize(blob);
       if (held !== row.size) throw new MomedoError("blob_incomplete", `${held} of ${row.size} bytes`);
       const hash = sha256.create();
-      await pipeline(this.store.readPartial(blob), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) hash.update(chunk);
-      });
+      for await (const piece of this.store.readPartial(blob)) hash.update(piece);
       if (!Buffer.from(hash.digest()).equals(Buffer.from(expected))) {
         await this.remove(blob);
         throw new MomedoError("blob_hash_mismatch");

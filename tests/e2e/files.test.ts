@@ -245,6 +245,15 @@ describe("encrypted files with real processes", () => {
     expect(fileLines((await momedo(pb, "receive")).lines)).toEqual([]);
   });
 
+  it("refuses photo formats whose metadata it cannot remove", async () => {
+    const heic = join(home, "IMG_0001.HEIC");
+    writeFileSync(heic, Buffer.from("\0\0\0\x18ftypheic\0\0\0\0EXIF-GPS", "latin1"));
+    const result = await run(CLI_BIN, ["send-file", b, heic, "--profile", pa, "--json"]);
+    expect(result.code).toBe(1);
+    expect(result.lines.at(-1)).toMatchObject({ error: { code: "usage" } });
+    expect(String((result.lines.at(-1)!.error as Line).message)).toMatch(/JPEG oder PNG.*JPEG or PNG/);
+  });
+
   it("never offers a truncated upload and deletes it once it can no longer be resumed", async () => {
     const big = join(home, "abgebrochen.bin");
     const fd = openSync(big, "w");

@@ -42,6 +42,9 @@ const BY_EXTENSION: Record<string, string> = {
   ".gif": "image/gif",
   ".webp": "image/webp",
   ".heic": "image/heic",
+  ".heif": "image/heif",
+  ".tif": "image/tiff",
+  ".tiff": "image/tiff",
   ".mp4": "video/mp4",
   ".zip": "application/zip",
   ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -93,10 +96,19 @@ function bufferSource(bytes: Uint8Array): FileSource {
   };
 }
 
+/** Photo formats that usually carry EXIF (with GPS) and that this version cannot strip. */
+const UNSTRIPPABLE = new Set(["image/heic", "image/heif", "image/tiff", "image/webp"]);
+
 export async function prepareFile(path: string, options: PrepareOptions = {}): Promise<PreparedFile> {
   const size = (await stat(path)).size;
   const name = basename(path);
   const mediaType = await sniff(path);
+  if (UNSTRIPPABLE.has(mediaType)) {
+    throw new RangeError(
+      `${name}: aus diesem Bildformat können die Metadaten (z. B. GPS) noch nicht entfernt werden; bitte als JPEG oder PNG senden / ` +
+        `metadata (such as GPS) cannot be removed from this image format yet; please send it as JPEG or PNG`,
+    );
+  }
   if (mediaType !== "image/jpeg" && mediaType !== "image/png") {
     return { source: rangesSource(path, [[0, size]]), name, mediaType };
   }

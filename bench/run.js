@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: the client crypto benchmark, the relay benchmark with its defaults
-// (N=200 and N=2000) and the 1,000-member channel, one after the other in child processes,
-// then one summary table.
+// (N=200 and N=2000), the 1,000-member channel and the file transfers, one after the other in
+// child processes, then one summary table.
 // Arguments are passed on to relay.js (and --quick also to crypto.js): npm run bench -- --quick
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -51,6 +51,9 @@ async function main() {
   if (process.exitCode === 130) return;
   console.log("\n== channel (1,000 members) ==");
   const channel = await runScript("channel", passed.includes("--quick") ? ["--quick"] : []);
+  if (process.exitCode === 130) return;
+  console.log("\n== files (1 MB and 50 MB, loopback) ==");
+  const files = await runScript("files", passed.includes("--quick") ? ["--runs", "1"] : []);
 
   console.log("\n================ summary ================");
   for (const r of crypto.data.results) {
@@ -87,8 +90,15 @@ async function main() {
       relay.data.results.map((r) => [r.devices, r.phases.login.loginsPerSecond, r.serverRssKiB.perIdleConnection, r.serverRssKiB.afterRun, r.mailboxLeftovers]),
     ),
   );
-  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file, channel: channel.file });
-  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${channel.file} (channel: see its own table above)\n         ${file}`);
+  console.log("\nfiles (medians):");
+  console.log(
+    table(
+      ["MB", "up MB/s net", "down MB/s net", "sender peak MiB", "receiver peak MiB", "server peak MiB"],
+      files.data.summary.map((r) => [r.mb, r.uploadMBps, r.downloadMBps, r.senderPeakMiB, r.receiverPeakMiB, r.serverPeakMiB]),
+    ),
+  );
+  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file, channel: channel.file, files: files.file });
+  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${channel.file} (channel: see its own table above)\n         ${files.file}\n         ${file}`);
 }
 
 main().catch((error) => {

@@ -4,7 +4,9 @@
 import { Command } from "commander";
 import { resolve } from "node:path";
 import { formatServerAddress, isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
-import { approveLink, enrollProfile, linkNewDevice, openProfile, ProfileError, type Profile } from "@momedo/client";
+import { mkdirSync, readFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { approveLink, DEFAULT_MAX_SIDE, enrollProfile, linkNewDevice, openProfile, prepareFile, ProfileError, type Profile } from "@momedo/client";
 import type { ChatMessage, EngineEvent } from "@momedo/core";
 
 interface GlobalOptions {
@@ -36,9 +38,40 @@ function messageLine(m: ChatMessage) {
     type: m.type,
     text: m.text,
     ...(m.target ? { target: m.target } : {}),
+    ...(m.file ? { file: fileLine(m.file) } : {}),
     sentAt: new Date(m.sentAt).toISOString(),
     outgoing: m.outgoing,
   };
+}
+
+/** What a person may see of a file: never its key. */
+function fileLine(f: NonNullable<ChatMessage["file"]>) {
+  return {
+    name: f.name,
+    mediaType: f.mediaType,
+    size: f.size,
+    blob: f.blob,
+    ...(f.width ? { width: f.width, height: f.height } : {}),
+    ...(f.thumbnail ? { thumbnailBytes: Buffer.from(f.thumbnail, "base64").length } : {}),
+    ...(f.location ? { location: f.location } : {}),
+    ...(f.takenAt !== undefined ? { takenAt: new Date(f.takenAt).toISOString() } : {}),
+  };
+}
+
+function describeFile(f: NonNullable<ChatMessage["file"]>): string {
+  const parts = [`${f.name} (${f.mediaType}, ${f.size} Bytes`];
+  if (f.width) parts.push(`, ${f.width}×${f.height}`);
+  parts.push(")");
+  if (f.location) parts.push(` 📍 ${f.location.lat}, ${f.location.lon}${f.location.accuracy !== undefined ? ` ±${f.location.accuracy} m` : ""}`);
+  if (f.takenAt !== undefined) parts.push(` aufgenommen / taken ${new Date(f.takenAt).toISOString()}`);
+  return parts.join("");
+}
+
+function parseNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new RangeError(`${flag} ${value}: erwartet / expected ${min} … ${max}`);
+  return n;
 }
 
 function describeEvent(event: EngineEvent): string | undefined {
@@ -115,25 +148,71 @@ program
   });
 
 program
+  .command("send-file <to> <path>")
+  .description("Bild oder Datei verschlüsselt senden (Metadaten werden entfernt) / send an image or file encrypted (metadata is removed)")
+  .option("--lat <degrees>", "Breitengrad des Aufnahmeorts / latitude where it was taken")
+  .option("--lon <degrees>", "Längengrad / longitude")
+  .option("--accuracy <metres>", "Genauigkeit des Orts in Metern / accuracy of the location in metres")
+  .option("--taken-at <time>", "Aufnahmezeit (ISO 8601; Standard: Änderungszeit der Datei, nur mit Ort) / capture time (ISO 8601; default: the file's modification time, only with a location)")
+  .option("--original", "Bild in voller Größe senden / send the image at full size")
+  .option("--max-side <pixels>", `größere Bilder werden verkleinert / larger images are downscaled (default ${DEFAULT_MAX_SIDE})`)
+  .action(async (to: string, path: string, options: { lat?: string; lon?: string; accuracy?: string; takenAt?: string; original?: boolean; maxSide?: string }, command: Command) => {
+    const lat = parseNumber("--lat", options.lat, -90, 90);
+    const lon = parseNumber("--lon", options.lon, -180, 180);
+    const accuracy = parseNumber("--accuracy", options.accuracy, 0, 1e7);
+    if ((lat === undefined) !== (lon === undefined)) throw new RangeError("--lat und / and --lon gehören zusammen / go together");
+    const maxSide = parseNumber("--max-side", options.maxSide, 16, 65535);
+    let takenAt: number | undefined;
+    if (options.takenAt !== undefined) {
+      takenAt = Date.parse(options.takenAt);
+      if (!Number.isFinite(takenAt)) throw new RangeError(`--taken-at ${options.takenAt}: erwartet / expected 2026-11-26T08:15:00Z`);
+    } else if (lat !== undefined) takenAt = (await stat(path)).mtimeMs;
+    const file = await prepareFile(resolve(path), { original: options.original === true, ...(maxSide ? { maxSide } : {}) });
+    await withProfile(command, async (profile, json) => {
+      const message = await profile.messenger.sendFile(to, file, {
+        ...(lat !== undefined && lon !== undefined ? { location: { lat, lon, ...(accuracy !== undefined ? { accuracy } : {}) } } : {}),
+        ...(takenAt !== undefined ? { takenAt: Math.round(takenAt) } : {}),
+      });
+      print(json, { id: message.id, chat: message.chat, file: fileLine(message.file!) }, `gesendet / sent: ${message.id} ${describeFile(message.file!)}`);
+    });
+  });
+
+program
   .command("receive")
   .description("empfangene Nachrichten ausgeben / print received messages")
   .option("--wait <seconds>", "bis zu so lange auf Nachrichten warten / wait up to this long for messages", "0")
-  .action(async (options: { wait: string }, command: Command) => {
+  .option("--out <dir>", "empfangene Dateien hier speichern / save received files here")
+  .action(async (options: { wait: string; out?: string }, command: Command) => {
     const waitSeconds = Number(options.wait);
     if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > 86400) {
       throw new RangeError(`--wait ${options.wait}: Sekunden von 0 bis 86400 / seconds from 0 to 86400`);
     }
+    const out = options.out ? resolve(options.out) : undefined;
+    if (out) mkdirSync(out, { recursive: true });
     await withProfile(command, async (profile, json) => {
       let printed = 0;
-      const flush = () => {
+      const flush = async () => {
         for (const m of profile.store.takeUnshown()) {
           printed++;
-          const line = messageLine(m);
-          const body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.text;
-          print(json, line, `[${line.sentAt}] ${m.id} ${m.from}${m.outgoing ? " (ich/me)" : ""}: ${body}`);
+          const line: Record<string, unknown> = messageLine(m);
+          let body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.text;
+          if (m.file) {
+            body = describeFile(m.file);
+            if (out && !m.outgoing) {
+              try {
+                line.saved = await profile.messenger.saveFile(m, out);
+                body += ` → ${String(line.saved)}`;
+              } catch (error) {
+                if (!(error instanceof MomedoError)) throw error;
+                line.error = { code: error.code, message: error.message };
+                body += ` – ${error.message}`;
+              }
+            }
+          }
+          print(json, line, `[${String(line.sentAt)}] ${m.id} ${m.from}${m.outgoing ? " (ich/me)" : ""}: ${body}`);
         }
       };
-      flush();
+      await flush();
       if (waitSeconds > 0 && printed === 0) {
         // Return early once something arrived and nothing more came for a moment.
         await new Promise<void>((done) => {
@@ -148,7 +227,7 @@ program
             }, 500);
           });
         });
-        flush();
+        await flush();
       }
       if (json) console.log(JSON.stringify({ received: printed }));
     });
@@ -381,6 +460,20 @@ program
       print(json, { id: chat, unlocked: true, messages }, `${chat}: entsperrt / unlocked, ${messages} Nachricht(en) / message(s)`);
     });
   });
+
+// For tests and benchmarks: the process's peak memory, on stderr as one JSON line. VmHWM, where
+// Linux has it: getrusage's maxRSS keeps the parent's peak across fork and exec.
+if (process.env.MOMEDO_REPORT_MAX_RSS === "1") {
+  process.on("exit", () => {
+    let kib = process.resourceUsage().maxRSS;
+    try {
+      kib = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+    } catch {
+      // not Linux
+    }
+    process.stderr.write(`${JSON.stringify({ maxRssKiB: kib })}\n`);
+  });
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const json = process.argv.includes("--json");

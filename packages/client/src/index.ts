@@ -5,3 +5,4 @@ export * from "./pinnedTls.js";
 export * from "./profile.js";
 export * from "./sqliteStore.js";
 export * from "./linking.js";
+export * from "./files/prepareFile.js";

@@ -17,9 +17,27 @@ import {
   type KeysClaimResult,
   type Notice,
   type Role,
+  type BlobDownloadResult,
+  type BlobUploadResult,
+  fromBase64,
+  toBase64,
 } from "@momedo/protocol";
-import type { ChatMessage, ClaimedPerson, Engine, EngineEvent, OutgoingMessage, PendingCommit } from "@momedo/core";
+import {
+  ciphertextSize,
+  FILE_KEY_BYTES,
+  type ChatMessage,
+  type ClaimedPerson,
+  type Engine,
+  type EngineEvent,
+  type FileLocation,
+  type OutgoingMessage,
+  type PendingCommit,
+} from "@momedo/core";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { downloadBlob, uploadBlob } from "./files/blobTransfer.js";
+import type { PreparedFile } from "./files/prepareFile.js";
 import { ServerConnection, type Request } from "./connection.js";
 import type { ServerAddress } from "./http.js";
 
@@ -106,6 +124,58 @@ export class Messenger {
     return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), true);
   }
 
+  /**
+   * Encrypts and uploads a prepared file, then sends its key and description in the chat.
+   * Location and capture time travel only when given.
+   */
+  async sendFile(to: string, file: PreparedFile, extra: { location?: FileLocation; takenAt?: number } = {}): Promise<ChatMessage> {
+    const group = this.resolveChat(to);
+    await this.joinChat(group, to);
+    const key = new Uint8Array(randomBytes(FILE_KEY_BYTES));
+    const size = ciphertextSize(file.source.size);
+    let blob: string | undefined;
+    const grant = async () => {
+      const result = await this.conn().request<BlobUploadResult>({ t: "blob.upload", group, size, ...(blob ? { blob } : {}) });
+      blob = result.blob;
+      return result;
+    };
+    const uploaded = await uploadBlob(this.server, grant, file.source, key);
+    await this.conn().request({ t: "blob.complete", blob: uploaded.blob, sha256: toBase64(uploaded.sha256) });
+    const info = {
+      blob: uploaded.blob,
+      key: toBase64(key),
+      sha256: toBase64(uploaded.sha256),
+      size: file.source.size,
+      mediaType: file.mediaType,
+      name: file.name,
+      ...(file.width && file.height ? { width: file.width, height: file.height } : {}),
+      ...(file.thumbnail ? { thumbnail: file.thumbnail } : {}),
+      ...(extra.location ? { location: extra.location } : {}),
+      ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
+    };
+    return this.send(to, (g, retryOf) => this.engine.encryptFile(g, info, retryOf), false);
+  }
+
+  /**
+   * Fetches a received file, checks and decrypts it into `dir`; returns the path. A tampered
+   * file is reported (file_tampered) and nothing is saved.
+   */
+  async saveFile(message: ChatMessage, dir: string): Promise<string> {
+    const file = message.file;
+    if (!file) throw new RangeError(`${message.id}: keine Datei / not a file`);
+    const ticket = await this.conn().request<BlobDownloadResult>({ t: "blob.download", blob: file.blob });
+    const target = freeName(dir, safeFileName(file.name, message.id));
+    await downloadBlob(
+      this.server,
+      file.blob,
+      ticket.token,
+      { key: fromBase64(file.key), sha256: fromBase64(file.sha256), size: file.size },
+      join(dir, `.${message.id}.part`),
+      target,
+    );
+    return target;
+  }
+
   private async send(
     to: string,
     encrypt: (group: string, retryOf?: { id: string; sentAt: number }) => Promise<OutgoingMessage>,
@@ -115,10 +185,7 @@ export class Messenger {
     let retryOf: { id: string; sentAt: number } | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!(await this.engine.isMember(group))) {
-          if (!isDirectChatId(group)) await this.ensureGroup(group);
-          else await this.createDirectChat(this.peerOf(to));
-        }
+        await this.joinChat(group, to);
         const out = await encrypt(group, retryOf);
         retryOf = { id: out.message.id, sentAt: out.message.sentAt };
         await this.conn().request<GroupSendResult>({
@@ -318,6 +385,13 @@ export class Messenger {
     return step;
   }
 
+  /** Makes sure this device is in the chat: catches up for a group, creates a 1:1 chat on first use. */
+  private async joinChat(group: string, to: string): Promise<void> {
+    if (await this.engine.isMember(group)) return;
+    if (!isDirectChatId(group)) await this.ensureGroup(group);
+    else await this.createDirectChat(this.peerOf(to));
+  }
+
   /** A Welcome may still be on its way: catch up once before calling a group unknown. */
   private async ensureGroup(group: string): Promise<void> {
     if (await this.engine.isMember(group)) return;
@@ -439,5 +513,21 @@ export class Messenger {
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
+  }
+}
+
+/** The sender's name without any path, hidden-file dot or control characters. */
+function safeFileName(name: string, fallback: string): string {
+  const base = (name.split(/[\\/]/).pop() ?? "").replace(/[\u0000-\u001f\u007f]/g, "").replace(/^\.+/, "").trim();
+  return base.length > 0 ? base.slice(0, 200) : fallback;
+}
+
+/** `name`, or `name (2)` and so on if a file of that name exists. */
+function freeName(dir: string, name: string): string {
+  const dot = name.lastIndexOf(".");
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
+  for (let n = 1; ; n++) {
+    const candidate = join(dir, n === 1 ? name : `${stem} (${n})${ext}`);
+    if (!existsSync(candidate)) return candidate;
   }
 }

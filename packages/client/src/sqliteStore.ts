@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { randomBytes } from "node:crypto";
-import type { ChatMessage, EngineChanges, EngineStore, StoredIdentity, StoredKeyPackage } from "@momedo/core";
+import type { ChatMessage, EngineChanges, EngineStore, FileInfo, StoredIdentity, StoredKeyPackage } from "@momedo/core";
 import { fromBase64, toBase64 } from "@momedo/protocol";
 
 const SCHEMA = `
@@ -32,6 +32,8 @@ export class SqliteStore implements EngineStore {
     this.db.exec(SCHEMA);
     const columns = this.db.prepare("PRAGMA table_info(messages)").all() as { name: string }[];
     if (!columns.some((c) => c.name === "target")) this.db.exec("ALTER TABLE messages ADD COLUMN target TEXT");
+    // A file's key and description, sealed like the text.
+    if (!columns.some((c) => c.name === "file")) this.db.exec("ALTER TABLE messages ADD COLUMN file BLOB");
   }
 
   /** This device's ID, to tell its own messages (already shown) from others'. */
@@ -149,7 +151,7 @@ export class SqliteStore implements EngineStore {
       for (const m of changes.messages ?? []) {
         this.db
           .prepare(
-            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           )
           .run(
             m.chat,
@@ -164,6 +166,7 @@ export class SqliteStore implements EngineStore {
             // What this device sent itself is already on screen; everything else waits to be shown.
             m.fromDevice === ownDevice ? 1 : 0,
             m.target ?? null,
+            m.file ? this.seal(`file:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.file))) : null,
           );
       }
       for (const [name, value] of changes.settings ?? []) {
@@ -196,8 +199,9 @@ export class SqliteStore implements EngineStore {
       chat: r.chat as string,
       from: r.sender as string,
       fromDevice: r.sender_device as string,
-      type: r.type === "reaction" ? "reaction" : "text",
+      type: r.type === "reaction" || r.type === "file" ? r.type : "text",
       ...(typeof r.target === "string" ? { target: r.target } : {}),
+      ...(r.file ? { file: JSON.parse(new TextDecoder().decode(this.open(`file:${r.chat}:${r.id}`, r.file as Buffer))) as FileInfo } : {}),
       text: new TextDecoder().decode(this.open(`msg:${r.chat}:${r.id}`, r.body as Buffer)),
       sentAt: r.sent_at as number,
       receivedAt: r.received_at as number,

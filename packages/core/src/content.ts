@@ -17,11 +17,51 @@ export interface ReactionContent {
   sentAt: number;
 }
 
-export type Content = TextContent | ReactionContent;
+/** Where a photo was taken, when the sender chose to attach it. */
+export interface FileLocation {
+  lat: number;
+  lon: number;
+  /** Metres. */
+  accuracy?: number;
+}
+
+/** A file or image: what a receiver needs to fetch the blob, check it and decrypt it. */
+export interface FileInfo {
+  /** The server's blob ID. */
+  blob: string;
+  /** base64 of the 32-byte STREAM key (see fileCipher.ts). */
+  key: string;
+  /** base64 of the SHA-256 of the ciphertext. */
+  sha256: string;
+  /** Plaintext bytes. */
+  size: number;
+  mediaType: string;
+  name: string;
+  width?: number;
+  height?: number;
+  /** base64 JPEG, at most 160 px on its longer side. */
+  thumbnail?: string;
+  location?: FileLocation;
+  /** Capture time, ms since the epoch. */
+  takenAt?: number;
+}
+
+export interface FileContent extends FileInfo {
+  v: 1;
+  id: string;
+  type: "file";
+  sentAt: number;
+}
+
+export type Content = TextContent | ReactionContent | FileContent;
 
 export const MAX_TEXT_LENGTH = 64 * 1024;
 export const MAX_EMOJI_LENGTH = 16;
+export const MAX_FILE_NAME_LENGTH = 255;
+export const MAX_THUMBNAIL_BASE64 = 64 * 1024;
 const MESSAGE_ID = /^[0-9A-Z]{16}$/;
+const BASE64_32 = /^[A-Za-z0-9+/]{43}=$/;
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/;
 
 export function encodeContent(content: Content): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(content));
@@ -49,8 +89,44 @@ export function decodeContent(bytes: Uint8Array): Content | undefined {
       if (typeof value.emoji !== "string" || value.emoji.length === 0 || value.emoji.length > MAX_EMOJI_LENGTH) return undefined;
       return { v: 1, id: value.id, type: "reaction", target: value.target, emoji: value.emoji, sentAt: value.sentAt };
     }
+    if (value.type === "file") {
+      const file = decodeFileInfo(value as Record<string, unknown>);
+      return file ? { v: 1, id: value.id, type: "file", sentAt: value.sentAt, ...file } : undefined;
+    }
     return undefined;
   } catch {
     return undefined;
   }
+}
+
+const isNumber = (v: unknown, min: number, max: number): v is number => typeof v === "number" && Number.isFinite(v) && v >= min && v <= max;
+
+/** Only well-formed fields survive; anything a receiver would trip over makes the content unreadable. */
+function decodeFileInfo(v: Record<string, unknown>): FileInfo | undefined {
+  if (typeof v.blob !== "string" || !MESSAGE_ID.test(v.blob)) return undefined;
+  if (typeof v.key !== "string" || !BASE64_32.test(v.key) || typeof v.sha256 !== "string" || !BASE64_32.test(v.sha256)) return undefined;
+  if (!isNumber(v.size, 0, Number.MAX_SAFE_INTEGER) || !Number.isInteger(v.size)) return undefined;
+  if (typeof v.mediaType !== "string" || !MEDIA_TYPE.test(v.mediaType)) return undefined;
+  if (typeof v.name !== "string" || v.name.length === 0 || v.name.length > MAX_FILE_NAME_LENGTH) return undefined;
+  const file: FileInfo = { blob: v.blob, key: v.key, sha256: v.sha256, size: v.size, mediaType: v.mediaType, name: v.name };
+  if (v.width !== undefined || v.height !== undefined) {
+    if (!isNumber(v.width, 1, 1e6) || !isNumber(v.height, 1, 1e6)) return undefined;
+    file.width = v.width;
+    file.height = v.height;
+  }
+  if (v.thumbnail !== undefined) {
+    if (typeof v.thumbnail !== "string" || v.thumbnail.length > MAX_THUMBNAIL_BASE64) return undefined;
+    file.thumbnail = v.thumbnail;
+  }
+  if (v.location !== undefined) {
+    const l = v.location as Record<string, unknown> | null;
+    if (!l || !isNumber(l.lat, -90, 90) || !isNumber(l.lon, -180, 180)) return undefined;
+    if (l.accuracy !== undefined && !isNumber(l.accuracy, 0, 1e7)) return undefined;
+    file.location = { lat: l.lat, lon: l.lon, ...(l.accuracy !== undefined ? { accuracy: l.accuracy as number } : {}) };
+  }
+  if (v.takenAt !== undefined) {
+    if (!isNumber(v.takenAt, 0, 8.64e15)) return undefined;
+    file.takenAt = v.takenAt;
+  }
+  return file;
 }

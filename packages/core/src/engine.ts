@@ -13,7 +13,7 @@ import {
   type EnrollResponse,
   type Notice,
 } from "@momedo/protocol";
-import { decodeContent, encodeContent, MAX_EMOJI_LENGTH, MAX_TEXT_LENGTH, type Content } from "./content.js";
+import { decodeContent, encodeContent, MAX_EMOJI_LENGTH, MAX_TEXT_LENGTH, type Content, type FileInfo } from "./content.js";
 import { passphrasePsk } from "./passphrase.js";
 import {
   ciphersuite,
@@ -408,6 +408,11 @@ export class Engine {
     return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "reaction", target, emoji, sentAt }));
   }
 
+  /** Encrypts the message announcing an uploaded file: its key, hash and description. */
+  async encryptFile(group: string, file: FileInfo, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "file", sentAt, ...file }));
+  }
+
   private async encryptContent(
     group: string,
     retryOf: { id: string; sentAt: number } | undefined,
@@ -608,7 +613,8 @@ function encodeParked(frames: DeliverFrame[]): Uint8Array | null {
 
 function toChatMessage(content: Content, chat: string, from: string, fromDevice: string, receivedAt: number, outgoing: boolean): ChatMessage {
   const base = { id: content.id, chat, from, fromDevice, sentAt: content.sentAt, receivedAt, outgoing };
-  return content.type === "text"
-    ? { ...base, type: "text", text: content.text }
-    : { ...base, type: "reaction", text: content.emoji, target: content.target };
+  if (content.type === "text") return { ...base, type: "text", text: content.text };
+  if (content.type === "reaction") return { ...base, type: "reaction", text: content.emoji, target: content.target };
+  const { v: _v, id: _id, type: _type, sentAt: _sentAt, ...file } = content;
+  return { ...base, type: "file", text: file.name, file };
 }

@@ -1,5 +1,6 @@
 export * from "./content.js";
 export * from "./engine.js";
+export * from "./fileCipher.js";
 export { DEFAULT_CIPHERSUITE, MlsError, SUPPORTED_CIPHERSUITES } from "./mls.js";
 export * from "./store.js";
 export * from "./linking.js";

@@ -1,3 +1,4 @@
+import type { FileInfo } from "./content.js";
 // What the engine keeps between runs. Shells provide it (SQLite in Node, IndexedDB in browsers);
 // the engine hands over every change of one step as one batch, so a crash never half-applies.
 export interface StoredIdentity {
@@ -27,9 +28,11 @@ export interface ChatMessage {
   chat: string;
   from: string;
   fromDevice: string;
-  type: "text" | "reaction";
-  /** The text, or for a reaction its emoji. */
+  type: "text" | "reaction" | "file";
+  /** The text, for a reaction its emoji, for a file its name. */
   text: string;
+  /** For a file: how to fetch, check and decrypt it, and what it is. */
+  file?: FileInfo;
   /** For a reaction: the message it reacts to. */
   target?: string;
   sentAt: number;

@@ -38,6 +38,14 @@ export const ERRORS = {
   password_too_short: ["Das Passwort braucht mindestens 10 Zeichen.", "The password needs at least 10 characters."],
   bad_request: ["Die Eingabe ist unvollständig oder fehlerhaft.", "The input is incomplete or invalid."],
   not_found: ["Nicht gefunden.", "Not found."],
+  blob_not_found: ["Diese Datei liegt nicht (mehr) auf dem Server (abgelaufen oder schon abgeholt).", "This file is not (or no longer) on the server (expired or already fetched)."],
+  blob_token_expired: ["Die Berechtigung für diese Datei ist abgelaufen; bitte erneut anfordern.", "The permission for this file has expired; please request it again."],
+  blob_token_invalid: ["Keine gültige Berechtigung für diese Datei.", "No valid permission for this file."],
+  blob_incomplete: ["Die Datei wurde nicht vollständig hochgeladen.", "The file was not uploaded completely."],
+  blob_hash_mismatch: ["Die hochgeladene Datei stimmt nicht mit ihrer Prüfsumme überein und wurde verworfen.", "The uploaded file does not match its checksum and was discarded."],
+  blob_quota_exceeded: ["Der Speicherplatz für Dateien ist aufgebraucht (Kontingent erreicht).", "The storage for files is used up (quota reached)."],
+  blob_busy: ["Diese Datei wird gerade schon hochgeladen.", "This file is already being uploaded."],
+  file_tampered: ["Die Datei wurde verändert oder ist beschädigt; sie wurde nicht gespeichert.", "The file was altered or is damaged; it was not saved."],
   internal: ["Interner Serverfehler.", "Internal server error."],
 } as const satisfies Record<string, readonly [string, string]>;
 

@@ -42,6 +42,10 @@ const VALID_CLIENT: ClientFrame[] = [
   { t: "group.send", id: 6, group: "abcd", epoch: 1, data: "" },
   { t: "ping", id: 0 },
   { t: "ping", id: 2 ** 31 },
+  { t: "blob.upload", id: 7, group: "d.0123456789", size: 52_430_000 },
+  { t: "blob.upload", id: 8, group: "g.team", size: 1, blob: "0123456789ABCDEF" },
+  { t: "blob.complete", id: 9, blob: "0123456789ABCDEF", sha256: B64 },
+  { t: "blob.download", id: 10, blob: "0123456789ABCDEF" },
 ];
 
 const VALID_SERVER: ServerFrame[] = [

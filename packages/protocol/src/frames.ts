@@ -105,6 +105,28 @@ export const LinkDeliverFrame = Type.Object(
   { t: Type.Literal("link.deliver"), id: RequestId, link: ShortId, package: Bytes },
   { additionalProperties: false },
 );
+const BlobId = Type.String({ pattern: "^[0-9A-Z]{16}$" });
+/** Reserves room for an encrypted file (ciphertext bytes) in a conversation; with `blob`, resumes it. */
+export const BlobUploadFrame = Type.Object(
+  {
+    t: Type.Literal("blob.upload"),
+    id: RequestId,
+    group: GroupId,
+    size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    blob: Type.Optional(BlobId),
+  },
+  { additionalProperties: false },
+);
+/** Ends an upload: the server checks size and hash, then the blob can be fetched. */
+export const BlobCompleteFrame = Type.Object(
+  { t: Type.Literal("blob.complete"), id: RequestId, blob: BlobId, sha256: Bytes },
+  { additionalProperties: false },
+);
+/** Asks for a short-lived download token; only members of the blob's conversation get one. */
+export const BlobDownloadFrame = Type.Object(
+  { t: Type.Literal("blob.download"), id: RequestId, blob: BlobId },
+  { additionalProperties: false },
+);
 
 export type AuthFrame = Static<typeof AuthFrame>;
 export type AckFrame = Static<typeof AckFrame>;
@@ -123,6 +145,9 @@ export type DevicesListFrame = Static<typeof DevicesListFrame>;
 export type DirectoryListFrame = Static<typeof DirectoryListFrame>;
 export type DeviceRemoveFrame = Static<typeof DeviceRemoveFrame>;
 export type LinkDeliverFrame = Static<typeof LinkDeliverFrame>;
+export type BlobUploadFrame = Static<typeof BlobUploadFrame>;
+export type BlobCompleteFrame = Static<typeof BlobCompleteFrame>;
+export type BlobDownloadFrame = Static<typeof BlobDownloadFrame>;
 export type ClientFrame =
   | AuthFrame
   | AckFrame
@@ -140,7 +165,10 @@ export type ClientFrame =
   | DevicesListFrame
   | DirectoryListFrame
   | DeviceRemoveFrame
-  | LinkDeliverFrame;
+  | LinkDeliverFrame
+  | BlobUploadFrame
+  | BlobCompleteFrame
+  | BlobDownloadFrame;
 export type RequestFrame = Exclude<ClientFrame, AuthFrame | AckFrame>;
 
 const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
@@ -161,6 +189,9 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   "directory.list": DirectoryListFrame,
   "device.remove": DeviceRemoveFrame,
   "link.deliver": LinkDeliverFrame,
+  "blob.upload": BlobUploadFrame,
+  "blob.complete": BlobCompleteFrame,
+  "blob.download": BlobDownloadFrame,
 };
 
 // --- server -> device -------------------------------------------------------------------
@@ -242,6 +273,18 @@ export interface DevicesListResult {
 export interface DirectoryListResult {
   policy: "open" | "school";
   people: { user: string; name: string; role: "pupil" | "staff" | "member"; class: string }[];
+}
+export interface BlobUploadResult {
+  blob: string;
+  /** For `Authorization: Bearer` on PUT/HEAD /api/v1/blobs/ID. */
+  token: string;
+  /** Bytes the server already holds (resuming). */
+  received: number;
+}
+export interface BlobDownloadResult {
+  blob: string;
+  token: string;
+  size: number;
 }
 /** Server-authored mailbox entries (kind "notice"), JSON in `data`. */
 export type Notice =

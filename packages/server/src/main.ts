@@ -60,7 +60,11 @@ program
   .option("--max-message-bytes <n>", `größte Nachricht / largest message (MOMEDO_MAX_MESSAGE_BYTES; default ${DEFAULT_MAX_MESSAGE_BYTES})`)
   .option("--ciphersuite <name>", "MLS-Verfahren für neue Unterhaltungen / MLS ciphersuite for new conversations: x25519 (Standard/default), xwing (post-quantum hybrid) (MOMEDO_CIPHERSUITE)")
   .option("--mailbox-ttl-days <n>", "Tage bis ungelesene Nachrichten verfallen / days until unfetched messages expire (MOMEDO_MAILBOX_TTL_DAYS; default 30)")
-  .action(async (flags: { host?: string; port?: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes?: string; mailboxTtlDays?: string; ciphersuite?: string }, command: Command) => {
+  .option("--file-ttl-days <n>", "Tage bis Dateien gelöscht werden / days until files are deleted (MOMEDO_FILE_TTL_DAYS; default 30)")
+  .option("--file-quota-user-mb <n>", "Dateispeicher je Person in MB / file storage per person in MB (MOMEDO_FILE_QUOTA_USER_MB; default 1024)")
+  .option("--file-quota-server-mb <n>", "Dateispeicher insgesamt in MB / file storage in total in MB (MOMEDO_FILE_QUOTA_SERVER_MB; default 51200)")
+  .option("--upload-resume-seconds <n>", "so lange ist ein abgebrochener Upload fortsetzbar / how long an interrupted upload can be resumed (MOMEDO_UPLOAD_RESUME_SECONDS; default 3600)")
+  .action(async (flags: { host?: string; port?: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes?: string; mailboxTtlDays?: string; ciphersuite?: string; fileTtlDays?: string; fileQuotaUserMb?: string; fileQuotaServerMb?: string; uploadResumeSeconds?: string }, command: Command) => {
     const { data, json } = globals(command);
     if (flags.database && !/^sqlite:/.test(flags.database)) {
       throw new UsageError(
@@ -81,6 +85,10 @@ program
       maxMessageBytes: resolveSetting("max-message-bytes", flags.maxMessageBytes, file),
       mailboxTtlDays: resolveSetting("mailbox-ttl-days", flags.mailboxTtlDays, file),
       ciphersuite: resolveSetting("ciphersuite", flags.ciphersuite, file) || undefined,
+      fileTtlDays: resolveSetting("file-ttl-days", flags.fileTtlDays, file),
+      fileQuotaUserMb: resolveSetting("file-quota-user-mb", flags.fileQuotaUserMb, file),
+      fileQuotaServerMb: resolveSetting("file-quota-server-mb", flags.fileQuotaServerMb, file),
+      uploadResumeSeconds: resolveSetting("upload-resume-seconds", flags.uploadResumeSeconds, file),
     };
     const port = parseInteger("--port", options.port, 0, 65535);
     const server = await startServer({
@@ -91,6 +99,10 @@ program
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       maxMessageBytes: parseInteger("--max-message-bytes", options.maxMessageBytes, 1024, 64 * 1024 * 1024),
       mailboxTtlDays: parseInteger("--mailbox-ttl-days", options.mailboxTtlDays, 1, 3650),
+      fileTtlDays: parseInteger("--file-ttl-days", options.fileTtlDays, 1, 3650),
+      fileQuotaUserMb: parseInteger("--file-quota-user-mb", options.fileQuotaUserMb, 1, 1024 * 1024 * 1024),
+      fileQuotaServerMb: parseInteger("--file-quota-server-mb", options.fileQuotaServerMb, 1, 1024 * 1024 * 1024),
+      uploadResumeSeconds: parseInteger("--upload-resume-seconds", options.uploadResumeSeconds, 1, 30 * 86400),
       ...(options.ciphersuite ? { ciphersuite: ciphersuiteFromOption(options.ciphersuite) } : {}),
     });
     print(

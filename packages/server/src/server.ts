@@ -2,12 +2,15 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { compileClientFrameValidators, fromBase64, MomedoError, type RequestFrame } from "@momedo/protocol";
 import { AdminAccount } from "./admin/account.js";
 import { AdminConsole } from "./admin/consoleApi.js";
 import { snapshot, Stats } from "./admin/stats.js";
+import { Blobs } from "./blobs/blobs.js";
+import { FileBlobStore } from "./blobs/blobStore.js";
 import { openDataDir, type DataDir } from "./dataDir.js";
 import { enroll } from "./enrollment/enroll.js";
 import { DeliveryService } from "./groups/deliveryService.js";
@@ -24,6 +27,7 @@ import { loadOrCreateCertificate } from "./tls/certificate.js";
 
 export const DEFAULT_PORT = 4710;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+const MB = 1024 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
 
 export interface ServerOptions {
@@ -34,6 +38,10 @@ export interface ServerOptions {
   publicUrl?: string;
   maxMessageBytes?: number;
   mailboxTtlDays?: number;
+  fileTtlDays?: number;
+  fileQuotaUserMb?: number;
+  fileQuotaServerMb?: number;
+  uploadResumeSeconds?: number;
   /** MLS ciphersuite for new groups; kept in the data directory once set. */
   ciphersuite?: string;
 }
@@ -71,6 +79,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const account = new AdminAccount(db);
   const setupCode = account.isSetUp ? undefined : account.newSetupCode();
   const delivery = new DeliveryService(db, people, data.directory, data.plans, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
+  const blobStore = new FileBlobStore(join(options.dataDir, "blobs"));
+  await blobStore.init();
+  const blobs = new Blobs(db, blobStore, (group) => delivery.activeMembers(group), {
+    userQuotaBytes: (options.fileQuotaUserMb ?? 1024) * MB,
+    serverQuotaBytes: (options.fileQuotaServerMb ?? 51200) * MB,
+    ttlMs: (options.fileTtlDays ?? 30) * DAY,
+    resumeMs: (options.uploadResumeSeconds ?? 3600) * 1000,
+  });
 
   const handle = async (connection: DeviceConnection, frame: RequestFrame): Promise<unknown> => {
     switch (frame.t) {
@@ -138,6 +154,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return { policy: data.directory.policy(), people: data.directory.visibleTo(connection.user) };
       case "link.deliver":
         return { n: links.deliver(frame.link, fromBase64(frame.package)) };
+      case "blob.upload":
+        return blobs.reserve(connection.address, frame.group, frame.size, frame.blob);
+      case "blob.complete":
+        return blobs.complete(connection.address, frame.blob, fromBase64(frame.sha256));
+      case "blob.download":
+        return blobs.ticket(connection.address, frame.blob);
     }
   };
 
@@ -186,6 +208,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     health: () => ({ ok: true, organization: data.organization, online: hub.count }),
     landing: () => landingPage(data.organization),
     admin: (req: IncomingMessage, res: ServerResponse, url: URL) => adminConsole.handle(req, res, url),
+    blobs,
   };
 
   let server: Server;
@@ -228,11 +251,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   else setMeta(db, "fingerprint", "");
 
   mailbox.expire(Date.now() - mailboxTtl);
+  const sweepBlobs = () => blobs.sweep().catch((error: unknown) => console.error("blob sweep failed", error));
+  await sweepBlobs();
   let lastRevocationCheck = Date.now();
   const sweeps = [
     setInterval(() => queue.enqueue(() => mailbox.expire(Date.now() - mailboxTtl)), 60 * 60 * 1000),
     setInterval(() => queue.enqueue(() => mailbox.dropUnusedPayloads()), 60 * 1000),
     setInterval(() => queue.enqueue(() => stats.flush(db, hub.count)), 60 * 1000),
+    setInterval(sweepBlobs, Math.min(60, options.uploadResumeSeconds ?? 60) * 1000),
 
     setInterval(() => {
       const since = lastRevocationCheck;

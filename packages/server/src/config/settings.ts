@@ -18,6 +18,10 @@ export const SETTINGS: Setting[] = [
   { key: "public-url", env: "MOMEDO_PUBLIC_URL", fallback: "", help: "Adresse in Einladungen (leer: automatisch) / address in invites (empty: automatic)" },
   { key: "max-message-bytes", env: "MOMEDO_MAX_MESSAGE_BYTES", fallback: "1048576", help: "größte Nachricht in Bytes / largest message in bytes" },
   { key: "mailbox-ttl-days", env: "MOMEDO_MAILBOX_TTL_DAYS", fallback: "30", help: "Tage, bis nicht abgeholte Nachrichten verfallen / days until unfetched messages expire" },
+  { key: "file-ttl-days", env: "MOMEDO_FILE_TTL_DAYS", fallback: "30", help: "Tage, bis Dateien auf dem Server gelöscht werden (abgeholt oder nicht) / days until files are deleted from the server (fetched or not)" },
+  { key: "file-quota-user-mb", env: "MOMEDO_FILE_QUOTA_USER_MB", fallback: "1024", help: "Speicher für Dateien je Person in MB / storage for files per person in MB" },
+  { key: "file-quota-server-mb", env: "MOMEDO_FILE_QUOTA_SERVER_MB", fallback: "51200", help: "Speicher für Dateien insgesamt in MB / storage for files in total in MB" },
+  { key: "upload-resume-seconds", env: "MOMEDO_UPLOAD_RESUME_SECONDS", fallback: "3600", help: "so lange kann ein abgebrochener Upload fortgesetzt werden / how long an interrupted upload can be resumed" },
   { key: "ciphersuite", env: "MOMEDO_CIPHERSUITE", fallback: "", help: "MLS-Verfahren für neue Unterhaltungen: x25519 oder xwing (leer: wie bisher) / ciphersuite for new conversations: x25519 or xwing (empty: unchanged)" },
 ];
 

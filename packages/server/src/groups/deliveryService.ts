@@ -214,6 +214,12 @@ export class DeliveryService {
   }
 
   /** Before the first commit the creator's device is the only member. */
+  /** Devices that receive the group's messages now (who may fetch its files); undefined if unknown. */
+  activeMembers(group: string): string[] | undefined {
+    const record = this.load(group);
+    return record?.members.filter((m) => this.receives(record, m));
+  }
+
   private newGroup(frame: GroupCommitFrame, creator: { user: string; address: string }): GroupRecord {
     const sender = creator.address;
     if (isDirectChatId(frame.group)) {

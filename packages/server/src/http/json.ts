@@ -22,6 +22,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   csrf_failed: 403,
   setup_invalid: 403,
   password_too_short: 400,
+  not_member: 403,
+  blob_not_found: 404,
+  blob_token_expired: 401,
+  blob_token_invalid: 403,
+  blob_incomplete: 409,
+  blob_busy: 409,
+  blob_hash_mismatch: 422,
+  blob_quota_exceeded: 413,
 };
 
 export function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {

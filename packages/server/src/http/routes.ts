@@ -1,6 +1,9 @@
-// The few HTTP endpoints: enrollment, linking, health, the admin console and a landing page. Everything else runs over
-// the device's authenticated WebSocket.
+// The few HTTP endpoints: enrollment, linking, health, blob bytes (with a token granted on the
+// WebSocket), the admin console and a landing page. Everything else runs over the device's
+// authenticated WebSocket.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { handleBlobRequest } from "../blobs/blobRoutes.js";
+import type { Blobs } from "../blobs/blobs.js";
 import { readJson, sendError, sendJson } from "./json.js";
 
 export interface Routes {
@@ -12,6 +15,7 @@ export interface Routes {
   landing(): string;
   /** The admin console and its API under /admin. */
   admin(req: IncomingMessage, res: ServerResponse, url: URL): void;
+  blobs: Blobs;
 }
 
 export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResponse): void {
@@ -40,6 +44,7 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
     }
     return;
   }
+  if (handleBlobRequest(routes.blobs, req, res, url, sendError)) return;
   if (req.method === "GET" && url.pathname === "/api/v1/health") {
     sendJson(res, 200, routes.health());
     return;

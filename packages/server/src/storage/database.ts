@@ -116,6 +116,25 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (group_id, user_id)
    );
    CREATE INDEX group_plan_member ON group_plan_members(user_id);`,
+  // Encrypted files (blobs): the bytes live in DATA/blobs, these rows say who may fetch them.
+  `CREATE TABLE blobs (
+     id TEXT PRIMARY KEY,
+     group_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     complete INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     touched_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX blobs_user ON blobs(user_id);
+   CREATE TABLE blob_recipients (
+     blob_id TEXT NOT NULL REFERENCES blobs(id) ON DELETE CASCADE,
+     address TEXT NOT NULL,
+     fetched_at INTEGER,
+     PRIMARY KEY (blob_id, address)
+   );`,
 ];
 
 export function openDatabase(file: string): Db {

@@ -9,6 +9,7 @@ export default defineConfig({
       "@momedo/protocol": src("protocol"),
       "@momedo/core": src("core"),
       "@momedo/client": src("client"),
+      "@momedo/bot": src("bot"),
     },
   },
   test: {

@@ -7,7 +7,7 @@ import { formatServerAddress, isErrorCode, MomedoError, terminalQr } from "@mome
 import { mkdirSync, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { approveLink, DEFAULT_MAX_SIDE, enrollProfile, linkNewDevice, openProfile, prepareFile, ProfileError, type Profile } from "@momedo/client";
-import type { ChatMessage, EngineEvent } from "@momedo/core";
+import { cardActionProblem, type ChatMessage, type EngineEvent } from "@momedo/core";
 
 interface GlobalOptions {
   profile?: string;
@@ -39,6 +39,9 @@ function messageLine(m: ChatMessage) {
     text: m.text,
     ...(m.target ? { target: m.target } : {}),
     ...(m.file ? { file: fileLine(m.file) } : {}),
+    ...(m.card?.kind === "card" ? { card: m.card.card } : {}),
+    ...(m.card?.kind === "action" ? { values: m.card.action.values } : {}),
+    ...(m.card?.kind === "outcome" ? { status: m.card.outcome.status } : {}),
     sentAt: new Date(m.sentAt).toISOString(),
     outgoing: m.outgoing,
   };
@@ -195,7 +198,7 @@ program
         for (const m of profile.store.takeUnshown()) {
           printed++;
           const line: Record<string, unknown> = messageLine(m);
-          let body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.text;
+          let body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.card ? describeCard(m) : m.text;
           if (m.file) {
             body = describeFile(m.file);
             if (out && !m.outgoing) {
@@ -232,6 +235,25 @@ program
       if (json) console.log(JSON.stringify({ received: printed }));
     });
   });
+
+function describeCard(m: ChatMessage): string {
+  const payload = m.card!;
+  if (payload.kind === "outcome") return `✔ ${payload.outcome.text} (Karte / card ${payload.outcome.target})`;
+  if (payload.kind === "action") {
+    const values = Object.entries(payload.action.values).map(([k, v]) => `${k}=${v}`).join(", ");
+    return `→ ${payload.action.action}${values ? ` (${values})` : ""} auf Karte / on card ${payload.action.target}`;
+  }
+  const { card } = payload;
+  const lines = [`📋 ${card.title}`];
+  for (const f of card.fields) lines.push(`   ${f.label}: ${f.value}`);
+  for (const i of card.inputs ?? []) {
+    lines.push(`   [${i.id}] ${i.label}${i.kind === "choice" ? ` (${i.options!.join(" | ")})` : i.kind === "date" ? " (JJJJ-MM-TT / YYYY-MM-DD)" : ""}${i.required ? " *" : ""}`);
+  }
+  const actions = card.actions.map((a) => `${a.id} „${a.label}“${a.needs?.length ? ` (+ --field ${a.needs.join(", ")})` : ""}`);
+  lines.push(`   Aktionen / actions: ${actions.join(" · ")}`);
+  lines.push(`   → momedo card-action ${m.id} AKTION/ACTION [--field NAME=WERT]`);
+  return lines.join("\n");
+}
 
 function ids(list: string): string[] {
   return list
@@ -311,13 +333,17 @@ group
   .action(async (chat: string, _o: unknown, command: Command) => {
     await withProfile(command, async (profile, json) => {
       const info = await profile.messenger.info(chat);
+      // Bots are marked by the organisation's signature on their leaves, not by the server's word.
+      const bots = new Set((await profile.engine.memberList(info.group)).filter((m) => m.bot).map((m) => m.user));
       if (json) {
-        for (const m of info.members) console.log(JSON.stringify(m));
+        for (const m of info.members) console.log(JSON.stringify({ ...m, ...(bots.has(m.user) ? { bot: true } : {}) }));
         console.log(JSON.stringify({ id: info.group, kind: info.kind, name: info.name, epoch: info.epoch, members: info.members.length }));
         return;
       }
       console.log(`${info.name || info.group} (${info.kind}, Epoche / epoch ${info.epoch})`);
-      for (const m of info.members) console.log(`  ${m.user}  ${m.name}  ${m.role}  ${m.devices.length} Gerät(e) / device(s)`);
+      for (const m of info.members) {
+        console.log(`  ${m.user}  ${m.name}${bots.has(m.user) ? " [Bot]" : ""}  ${m.role}  ${m.devices.length} Gerät(e) / device(s)`);
+      }
     });
   });
 group
@@ -403,6 +429,29 @@ program
         print(json, d, `${d.device}${d.current ? " (dieses / this)" : ""}  seit / since ${new Date(d.createdAt).toISOString().slice(0, 10)}`);
       }
       if (json) console.log(JSON.stringify({ count: devices.length }));
+    });
+  });
+
+program
+  .command("card-action <message> <action>")
+  .description("auf eine Karte antworten (Knopf, Formular) / act on a card (button, form)")
+  .option("--field <name=value...>", "Formularfeld, mehrfach möglich / form field, repeatable")
+  .action(async (messageId: string, action: string, options: { field?: string[] }, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const card = profile.store.findMessage(messageId.toUpperCase());
+      if (!card || card.card?.kind !== "card") throw new RangeError(`${messageId}: keine Karte in diesem Profil / no card in this profile`);
+      const values: Record<string, string> = {};
+      for (const field of options.field ?? []) {
+        const at = field.indexOf("=");
+        if (at < 1) throw new RangeError(`--field ${field}: NAME=WERT / NAME=VALUE`);
+        values[field.slice(0, at)] = field.slice(at + 1);
+      }
+      const decided = profile.store.replies(card.chat, card.id).find((r) => r.card?.kind === "outcome");
+      if (decided?.card?.kind === "outcome") throw new RangeError(`Karte schon entschieden / card already decided: ${decided.card.outcome.text}`);
+      const problem = cardActionProblem(card.card.card, profile.engine.user, action, values);
+      if (problem) throw new RangeError(problem);
+      const sent = await profile.messenger.sendCard(card.chat, { kind: "action", action: { target: card.id, action, values } });
+      print(json, { id: sent.id, chat: card.chat, target: card.id, action }, `${action} gesendet / sent (${sent.id})`);
     });
   });
 

@@ -23,8 +23,10 @@ import {
   toBase64,
 } from "@momedo/protocol";
 import {
+  checkCard,
   ciphertextSize,
   FILE_KEY_BYTES,
+  type CardPayload,
   type ChatMessage,
   type ClaimedPerson,
   type Engine,
@@ -69,6 +71,15 @@ export class Messenger {
     this.listeners.push(listener);
   }
 
+  /** Called when the server connection drops (not after close()); a long-running client reconnects. */
+  onDisconnect(listener: (code: number, reason: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  get connected(): boolean {
+    return this.connection !== undefined;
+  }
+
   /** The ciphersuite the server asks new groups to use. */
   get suite(): string {
     return this.conn().suite;
@@ -77,7 +88,7 @@ export class Messenger {
   /** Signs in and processes everything the mailbox held. */
   async connect(): Promise<void> {
     this.synced = false;
-    this.connection = await ServerConnection.open(this.server, {
+    const connection: ServerConnection = await ServerConnection.open(this.server, {
       user: this.engine.user,
       device: this.engine.device,
       sign: (nonce) => this.engine.authSignature(nonce),
@@ -88,8 +99,14 @@ export class Messenger {
           for (const w of this.syncWaiters.splice(0)) w();
         });
       },
-      onClose: () => undefined,
+      onClose: (code, reason) => {
+        // close() forgets its connection first: only a drop reaches the listeners.
+        if (this.connection !== connection) return;
+        this.connection = undefined;
+        for (const listener of this.closeListeners) listener(code, reason);
+      },
     });
+    this.connection = connection;
     await new Promise<void>((resolve) => (this.synced ? resolve() : this.syncWaiters.push(resolve)));
     await this.processing;
     this.throwIfFailed();
@@ -122,6 +139,12 @@ export class Messenger {
   /** Reacts to a message; in a channel this is what members may send. */
   async react(chat: string, target: string, emoji: string): Promise<ChatMessage> {
     return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), true);
+  }
+
+  /** Sends a card (bots do), an action on a card, or a card's outcome. */
+  async sendCard(to: string, payload: CardPayload): Promise<ChatMessage> {
+    if (payload.kind === "card") checkCard(payload.card);
+    return this.send(to, (group, retryOf) => this.engine.encryptCard(group, payload, retryOf), false);
   }
 
   /**
@@ -210,6 +233,7 @@ export class Messenger {
   /** Admin-planned groups this device could not set up yet (told again at the next sign-in). */
   readonly planFailures: string[] = [];
   private readonly plans: { group: string; notice: Notice }[] = [];
+  private readonly closeListeners: ((code: number, reason: string) => void)[] = [];
 
   async createGroup(name: string, members: string[], kind: "group" | "channel" = "group"): Promise<string> {
     const group = `g.${crockford(randomBytes(17), 26)}`;
@@ -332,8 +356,9 @@ export class Messenger {
   async close(): Promise<void> {
     await this.processing;
     this.flushAck();
-    await this.connection?.close();
+    const connection = this.connection;
     this.connection = undefined;
+    await connection?.close();
   }
 
   /** A request to the server over the device's connection. */

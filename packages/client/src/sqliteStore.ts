@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { randomBytes } from "node:crypto";
-import type { ChatMessage, EngineChanges, EngineStore, FileInfo, StoredIdentity, StoredKeyPackage } from "@momedo/core";
+import type { ChatMessage, EngineChanges, EngineStore, CardPayload, FileInfo, StoredIdentity, StoredKeyPackage } from "@momedo/core";
 import { fromBase64, toBase64 } from "@momedo/protocol";
 
 const SCHEMA = `
@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_unshown ON messages(shown, received_at);
 `;
 
+const MESSAGE_TYPES = new Set(["text", "reaction", "file", "card", "card_action", "card_outcome"]);
+
 export class SqliteStore implements EngineStore {
   private readonly db: Database.Database;
   private device: string | undefined;
@@ -34,6 +36,8 @@ export class SqliteStore implements EngineStore {
     if (!columns.some((c) => c.name === "target")) this.db.exec("ALTER TABLE messages ADD COLUMN target TEXT");
     // A file's key and description, sealed like the text.
     if (!columns.some((c) => c.name === "file")) this.db.exec("ALTER TABLE messages ADD COLUMN file BLOB");
+    // A card, an action on one, or its outcome, sealed like the text.
+    if (!columns.some((c) => c.name === "card")) this.db.exec("ALTER TABLE messages ADD COLUMN card BLOB");
   }
 
   /** This device's ID, to tell its own messages (already shown) from others'. */
@@ -151,7 +155,7 @@ export class SqliteStore implements EngineStore {
       for (const m of changes.messages ?? []) {
         this.db
           .prepare(
-            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target, file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target, file, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           )
           .run(
             m.chat,
@@ -167,6 +171,7 @@ export class SqliteStore implements EngineStore {
             m.fromDevice === ownDevice ? 1 : 0,
             m.target ?? null,
             m.file ? this.seal(`file:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.file))) : null,
+            m.card ? this.seal(`card:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.card))) : null,
           );
       }
       for (const [name, value] of changes.settings ?? []) {
@@ -180,6 +185,30 @@ export class SqliteStore implements EngineStore {
           .run(changes.cursor);
       }
     })();
+  }
+
+  /** Messages not yet handled, oldest first, without marking them (a bot marks after handling). */
+  unshown(limit = 100): ChatMessage[] {
+    const rows = this.db
+      .prepare("SELECT rowid, * FROM messages WHERE shown = 0 ORDER BY received_at, rowid LIMIT ?")
+      .all(limit) as Record<string, unknown>[];
+    return rows.map((r) => this.toMessage(r));
+  }
+
+  markShown(chat: string, id: string): void {
+    this.db.prepare("UPDATE messages SET shown = 1 WHERE chat = ? AND id = ?").run(chat, id);
+  }
+
+  /** One message by its ID (IDs are random, 80 bits: unique across chats in practice). */
+  findMessage(id: string): ChatMessage | undefined {
+    const row = this.db.prepare("SELECT rowid, * FROM messages WHERE id = ? ORDER BY rowid LIMIT 1").get(id) as Record<string, unknown> | undefined;
+    return row ? this.toMessage(row) : undefined;
+  }
+
+  /** Messages of a chat that refer to `target` (card actions and outcomes), oldest first. */
+  replies(chat: string, target: string): ChatMessage[] {
+    const rows = this.db.prepare("SELECT rowid, * FROM messages WHERE chat = ? AND target = ? ORDER BY rowid").all(chat, target) as Record<string, unknown>[];
+    return rows.map((r) => this.toMessage(r));
   }
 
   /** Messages received but not yet shown to the person, oldest first; marks them shown. */
@@ -199,9 +228,10 @@ export class SqliteStore implements EngineStore {
       chat: r.chat as string,
       from: r.sender as string,
       fromDevice: r.sender_device as string,
-      type: r.type === "reaction" || r.type === "file" ? r.type : "text",
+      type: MESSAGE_TYPES.has(r.type as string) ? (r.type as ChatMessage["type"]) : "text",
       ...(typeof r.target === "string" ? { target: r.target } : {}),
       ...(r.file ? { file: JSON.parse(new TextDecoder().decode(this.open(`file:${r.chat}:${r.id}`, r.file as Buffer))) as FileInfo } : {}),
+      ...(r.card ? { card: JSON.parse(new TextDecoder().decode(this.open(`card:${r.chat}:${r.id}`, r.card as Buffer))) as CardPayload } : {}),
       text: new TextDecoder().decode(this.open(`msg:${r.chat}:${r.id}`, r.body as Buffer)),
       sentAt: r.sent_at as number,
       receivedAt: r.received_at as number,

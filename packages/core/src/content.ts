@@ -26,6 +26,8 @@ export interface FileLocation {
 }
 
 /** A file or image: what a receiver needs to fetch the blob, check it and decrypt it. */
+import { decodeCard, decodeCardAction, decodeCardOutcome, type Card, type CardAction, type CardOutcome } from "./cards.js";
+
 export interface FileInfo {
   /** The server's blob ID. */
   blob: string;
@@ -53,7 +55,29 @@ export interface FileContent extends FileInfo {
   sentAt: number;
 }
 
-export type Content = TextContent | ReactionContent | FileContent;
+export interface CardContent {
+  v: 1;
+  id: string;
+  type: "card";
+  card: Card;
+  sentAt: number;
+}
+
+export interface CardActionContent extends CardAction {
+  v: 1;
+  id: string;
+  type: "card_action";
+  sentAt: number;
+}
+
+export interface CardOutcomeContent extends CardOutcome {
+  v: 1;
+  id: string;
+  type: "card_outcome";
+  sentAt: number;
+}
+
+export type Content = TextContent | ReactionContent | FileContent | CardContent | CardActionContent | CardOutcomeContent;
 
 export const MAX_TEXT_LENGTH = 64 * 1024;
 export const MAX_EMOJI_LENGTH = 16;
@@ -88,6 +112,18 @@ export function decodeContent(bytes: Uint8Array): Content | undefined {
       if (typeof value.target !== "string" || !MESSAGE_ID.test(value.target)) return undefined;
       if (typeof value.emoji !== "string" || value.emoji.length === 0 || value.emoji.length > MAX_EMOJI_LENGTH) return undefined;
       return { v: 1, id: value.id, type: "reaction", target: value.target, emoji: value.emoji, sentAt: value.sentAt };
+    }
+    if (value.type === "card") {
+      const card = decodeCard((value as Record<string, unknown>).card);
+      return card ? { v: 1, id: value.id, type: "card", card, sentAt: value.sentAt } : undefined;
+    }
+    if (value.type === "card_action") {
+      const action = decodeCardAction(value as Record<string, unknown>);
+      return action ? { v: 1, id: value.id, type: "card_action", sentAt: value.sentAt, ...action } : undefined;
+    }
+    if (value.type === "card_outcome") {
+      const outcome = decodeCardOutcome(value as Record<string, unknown>);
+      return outcome ? { v: 1, id: value.id, type: "card_outcome", sentAt: value.sentAt, ...outcome } : undefined;
     }
     if (value.type === "file") {
       const file = decodeFileInfo(value as Record<string, unknown>);

@@ -13,6 +13,7 @@ import {
   type EnrollResponse,
   type Notice,
 } from "@momedo/protocol";
+import type { CardPayload } from "./cards.js";
 import { decodeContent, encodeContent, MAX_EMOJI_LENGTH, MAX_TEXT_LENGTH, type Content, type FileInfo } from "./content.js";
 import { passphrasePsk } from "./passphrase.js";
 import {
@@ -408,6 +409,15 @@ export class Engine {
     return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "reaction", target, emoji, sentAt }));
   }
 
+  /** Encrypts a card, an action on a card, or a card's outcome. */
+  async encryptCard(group: string, payload: CardPayload, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+    return this.encryptContent(group, retryOf, (id, sentAt): Content => {
+      if (payload.kind === "card") return { v: 1, id, type: "card", card: payload.card, sentAt };
+      if (payload.kind === "action") return { v: 1, id, type: "card_action", sentAt, ...payload.action };
+      return { v: 1, id, type: "card_outcome", sentAt, ...payload.outcome };
+    });
+  }
+
   /** Encrypts the message announcing an uploaded file: its key, hash and description. */
   async encryptFile(group: string, file: FileInfo, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
     return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "file", sentAt, ...file }));
@@ -615,6 +625,15 @@ function toChatMessage(content: Content, chat: string, from: string, fromDevice:
   const base = { id: content.id, chat, from, fromDevice, sentAt: content.sentAt, receivedAt, outgoing };
   if (content.type === "text") return { ...base, type: "text", text: content.text };
   if (content.type === "reaction") return { ...base, type: "reaction", text: content.emoji, target: content.target };
+  if (content.type === "card") return { ...base, type: "card", text: content.card.title, card: { kind: "card", card: content.card } };
+  if (content.type === "card_action") {
+    const action = { target: content.target, action: content.action, values: content.values };
+    return { ...base, type: "card_action", text: content.action, target: content.target, card: { kind: "action", action } };
+  }
+  if (content.type === "card_outcome") {
+    const outcome = { target: content.target, status: content.status, text: content.text };
+    return { ...base, type: "card_outcome", text: content.text, target: content.target, card: { kind: "outcome", outcome } };
+  }
   const { v: _v, id: _id, type: _type, sentAt: _sentAt, ...file } = content;
   return { ...base, type: "file", text: file.name, file };
 }

@@ -1,3 +1,4 @@
+export * from "./cards.js";
 export * from "./content.js";
 export * from "./engine.js";
 export * from "./fileCipher.js";

@@ -118,7 +118,7 @@ export async function vouchedCredential(
   if (known) return known;
   const credential = decodeIdentity(identity);
   if (!credential) return undefined;
-  const payload = credentialPayload(credential.user, credential.device, signaturePublicKey);
+  const payload = credentialPayload(credential.user, credential.device, signaturePublicKey, credential.bot);
   const valid = await platformVerify(orgPublicKey, payload, credential.orgSignature, () =>
     verifyCredential(orgPublicKey, identity, signaturePublicKey) !== undefined,
   );

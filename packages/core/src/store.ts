@@ -1,3 +1,4 @@
+import type { CardPayload } from "./cards.js";
 import type { FileInfo } from "./content.js";
 // What the engine keeps between runs. Shells provide it (SQLite in Node, IndexedDB in browsers);
 // the engine hands over every change of one step as one batch, so a crash never half-applies.
@@ -28,12 +29,14 @@ export interface ChatMessage {
   chat: string;
   from: string;
   fromDevice: string;
-  type: "text" | "reaction" | "file";
+  type: "text" | "reaction" | "file" | "card" | "card_action" | "card_outcome";
   /** The text, for a reaction its emoji, for a file its name. */
   text: string;
   /** For a file: how to fetch, check and decrypt it, and what it is. */
   file?: FileInfo;
-  /** For a reaction: the message it reacts to. */
+  /** For a card, an action on a card, or a card's outcome: what it says. */
+  card?: CardPayload;
+  /** For a reaction, a card action or a card outcome: the message it refers to. */
   target?: string;
   sentAt: number;
   receivedAt: number;

@@ -7,12 +7,14 @@ import { isShortId } from "./ids.js";
 export interface DeviceCredential {
   user: string;
   device: string;
+  /** A bot's device: the organisation's signature covers the mark, so it cannot be hidden or claimed. */
+  bot?: boolean;
   /** Organisation's Ed25519 signature over credentialPayload(user, device, signatureKey). */
   orgSignature: Uint8Array;
 }
 
-export function credentialPayload(user: string, device: string, signaturePublicKey: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(`momedo-credential-v1\n${user}\n${device}\n`);
+export function credentialPayload(user: string, device: string, signaturePublicKey: Uint8Array, bot = false): Uint8Array {
+  const head = new TextEncoder().encode(`momedo-credential-v1${bot ? "-bot" : ""}\n${user}\n${device}\n`);
   const out = new Uint8Array(head.length + signaturePublicKey.length);
   out.set(head);
   out.set(signaturePublicKey, head.length);
@@ -22,16 +24,17 @@ export function credentialPayload(user: string, device: string, signaturePublicK
 /** The MLS basic-credential identity bytes. */
 export function encodeCredentialIdentity(credential: DeviceCredential): Uint8Array {
   return new TextEncoder().encode(
-    JSON.stringify({ u: credential.user, d: credential.device, s: toBase64(credential.orgSignature) }),
+    JSON.stringify({ u: credential.user, d: credential.device, ...(credential.bot ? { k: "bot" } : {}), s: toBase64(credential.orgSignature) }),
   );
 }
 
 export function decodeCredentialIdentity(identity: Uint8Array): DeviceCredential | undefined {
   try {
-    const value = JSON.parse(new TextDecoder().decode(identity)) as { u?: unknown; d?: unknown; s?: unknown };
+    const value = JSON.parse(new TextDecoder().decode(identity)) as { u?: unknown; d?: unknown; k?: unknown; s?: unknown };
     if (typeof value.u !== "string" || typeof value.d !== "string" || typeof value.s !== "string") return undefined;
     if (!isShortId(value.u) || !isShortId(value.d)) return undefined;
-    return { user: value.u, device: value.d, orgSignature: fromBase64(value.s) };
+    if (value.k !== undefined && value.k !== "bot") return undefined;
+    return { user: value.u, device: value.d, ...(value.k === "bot" ? { bot: true } : {}), orgSignature: fromBase64(value.s) };
   } catch {
     return undefined;
   }
@@ -42,9 +45,10 @@ export function signCredential(
   user: string,
   device: string,
   signaturePublicKey: Uint8Array,
+  bot = false,
 ): DeviceCredential {
-  const orgSignature = ed25519.sign(credentialPayload(user, device, signaturePublicKey), orgSecretKey);
-  return { user, device, orgSignature };
+  const orgSignature = ed25519.sign(credentialPayload(user, device, signaturePublicKey, bot), orgSecretKey);
+  return { user, device, ...(bot ? { bot: true } : {}), orgSignature };
 }
 
 /** True when the organisation key vouches for this identity holding this signature key. */
@@ -55,7 +59,7 @@ export function verifyCredential(
 ): DeviceCredential | undefined {
   const credential = decodeCredentialIdentity(identity);
   if (!credential || credential.orgSignature.length !== 64) return undefined;
-  const payload = credentialPayload(credential.user, credential.device, signaturePublicKey);
+  const payload = credentialPayload(credential.user, credential.device, signaturePublicKey, credential.bot);
   try {
     return ed25519.verify(credential.orgSignature, payload, orgPublicKey) ? credential : undefined;
   } catch {

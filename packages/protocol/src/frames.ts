@@ -272,7 +272,7 @@ export interface DevicesListResult {
 /** The people a device may see and contact under the server's directory policy. */
 export interface DirectoryListResult {
   policy: "open" | "school";
-  people: { user: string; name: string; role: "pupil" | "staff" | "member"; class: string }[];
+  people: { user: string; name: string; role: "pupil" | "staff" | "member" | "bot"; class: string }[];
 }
 export interface BlobUploadResult {
   blob: string;

@@ -7,6 +7,7 @@ import { isErrorCode, MomedoError, terminalQr } from "@momedo/protocol";
 import { AdminAccount } from "./admin/account.js";
 import { auditEntries } from "./admin/audit.js";
 import {
+  addBot,
   addUser,
   classMembers,
   handouts,
@@ -189,6 +190,16 @@ admin
     const days = parseInteger("--invite-days", options.inviteDays, 1, 365);
     const user = addUser(openDataDir(data), { name: options.name, role: options.role, class: options.class }, "cli", days);
     print(json, user, personText(user));
+  });
+
+admin
+  .command("add-bot")
+  .description("Bot anlegen (Programm der Verwaltung), mit Einladung / add a bot (the town's software) and print its invite")
+  .requiredOption("--name <name>", "Name, den alle sehen / name everyone sees")
+  .action((options: { name: string }, command: Command) => {
+    const { data, json } = globals(command);
+    const bot = addBot(openDataDir(data), options.name, "cli");
+    print(json, bot, `Bot ${bot.name}: ${bot.id}\n${bot.invite}`);
   });
 
 admin

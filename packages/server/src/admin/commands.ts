@@ -54,6 +54,15 @@ export function addUser(data: DataDir, input: PersonInput, actor: Actor, validDa
   })();
 }
 
+/** A bot: an enrolled participant whose credential the organisation marks as a bot. */
+export function addBot(data: DataDir, name: string, actor: Actor, validDays = DEFAULT_INVITE_DAYS): NewUser {
+  return data.db.transaction(() => {
+    const id = data.people.add(name, "bot");
+    audit(data.db, actor, "add-bot", `${id} ${name.trim()}`);
+    return { id, name: name.trim(), role: "bot" as const, class: "", invite: inviteFor(data, id, validDays) };
+  })();
+}
+
 export function reissueInvite(data: DataDir, user: string, actor: Actor, voidOlder = false, validDays = DEFAULT_INVITE_DAYS): NewUser {
   const entry = data.directory.entry(user);
   if (!entry) throw new MomedoError("unknown_user", user);

@@ -31,7 +31,8 @@ export function enroll(context: EnrollmentContext, body: unknown): EnrollRespons
     const user = context.invites.redeem(request.code);
     return { user, device: context.people.addDevice(user, signaturePublicKey) };
   })();
-  const credential = signCredential(context.orgKey.secretKey, user, device, signaturePublicKey);
+  const bot = context.db.prepare("SELECT role FROM users WHERE id = ?").get(user) as { role: string } | undefined;
+  const credential = signCredential(context.orgKey.secretKey, user, device, signaturePublicKey, bot?.role === "bot");
   return {
     user,
     device,

@@ -3,7 +3,8 @@
 import { MomedoError } from "@momedo/protocol";
 import { getMeta, setMeta, type Db } from "../storage/database.js";
 
-export type PersonRole = "pupil" | "staff" | "member";
+/** `bot`: a program (the town's software), added with `admin add-bot`, never from a class list. */
+export type PersonRole = "pupil" | "staff" | "member" | "bot";
 export type DirectoryPolicy = "open" | "school";
 export const POLICIES: readonly DirectoryPolicy[] = ["open", "school"];
 

@@ -44,6 +44,15 @@ export async function doctor(dataDir: string): Promise<Finding[]> {
     add("database", true, `${people} Personen / people, ${backlog} wartende Nachrichten / waiting messages`);
     publicUrl = getMeta(db, "public_url");
     pinned = getMeta(db, "fingerprint") || undefined;
+    const adminSet = getMeta(db, "admin_password") !== undefined;
+    add(
+      "admin",
+      adminSet,
+      adminSet
+        ? `Verwaltung eingerichtet${getMeta(db, "admin_totp") ? ", mit zweitem Faktor / admin console set up, with second factor" : " (ohne zweiten Faktor) / admin console set up (no second factor)"}`
+        : "Verwaltung noch nicht eingerichtet / admin console not set up yet",
+      "den Einrichtungslink aus `momedo-server start` öffnen oder `momedo-server admin setup-link` / open the set-up link printed by start, or run admin setup-link",
+    );
   } finally {
     db.close();
   }

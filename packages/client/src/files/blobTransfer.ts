@@ -69,7 +69,9 @@ export async function uploadBlob(server: ServerAddress, grant: UploadGrant, sour
     try {
       return { blob, sha256: await put(server, blob, token, source, key, offset) };
     } catch (error) {
-      if (error instanceof MomedoError || attempt >= UPLOAD_ATTEMPTS) throw connectionError(server.url, error as Error);
+      // A broken connection is resumed; so is one the server has not noticed yet (blob_busy).
+      const retriable = !(error instanceof MomedoError) || error.code === "blob_busy";
+      if (!retriable || attempt >= UPLOAD_ATTEMPTS) throw connectionError(server.url, error as Error);
       await new Promise((r) => setTimeout(r, 200 * attempt));
       ({ blob, token } = await grant());
       offset = Math.floor((await held(server, blob, token)) / FILE_CIPHER_CHUNK_BYTES) * FILE_CIPHER_CHUNK_BYTES;

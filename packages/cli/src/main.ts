@@ -195,7 +195,7 @@ program
           let body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.text;
           if (m.file) {
             body = describeFile(m.file);
-            if (out && !m.outgoing) {
+            if (out) {
               try {
                 line.saved = await profile.messenger.saveFile(m, out);
                 body += ` → ${String(line.saved)}`;

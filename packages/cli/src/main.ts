@@ -201,7 +201,7 @@ program
           let body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.card ? describeCard(m) : m.text;
           if (m.file) {
             body = describeFile(m.file);
-            if (out && !m.outgoing) {
+            if (out) {
               try {
                 line.saved = await profile.messenger.saveFile(m, out);
                 body += ` → ${String(line.saved)}`;

@@ -81,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const delivery = new DeliveryService(db, people, data.directory, data.plans, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
   const blobStore = new FileBlobStore(join(options.dataDir, "blobs"));
   await blobStore.init();
-  const blobs = new Blobs(db, blobStore, (group) => delivery.activeMembers(group), {
+  const blobs = new Blobs(db, blobStore, delivery, {
     userQuotaBytes: (options.fileQuotaUserMb ?? 1024) * MB,
     serverQuotaBytes: (options.fileQuotaServerMb ?? 51200) * MB,
     ttlMs: (options.fileTtlDays ?? 30) * DAY,

@@ -16,7 +16,8 @@ import { isErrorCode, MomedoError } from "@momedo/protocol";
 import { connectionError, tlsOptions, type ServerAddress } from "../http.js";
 import type { FileSource } from "./prepareFile.js";
 
-const UPLOAD_ATTEMPTS = 4;
+/** Attempts in a row that moved nothing before an upload gives up; any progress resets the count. */
+const ATTEMPTS_WITHOUT_PROGRESS = 4;
 
 /** A fresh upload grant (the first, or a new one to resume). */
 export type UploadGrant = () => Promise<{ blob: string; token: string }>;
@@ -65,14 +66,18 @@ async function held(server: ServerAddress, blob: string, token: string): Promise
 export async function uploadBlob(server: ServerAddress, grant: UploadGrant, source: FileSource, key: Uint8Array): Promise<{ blob: string; sha256: Uint8Array }> {
   let { blob, token } = await grant();
   let offset = 0;
-  for (let attempt = 1; ; attempt++) {
+  for (let failures = 1; ; failures++) {
     try {
       return { blob, sha256: await put(server, blob, token, source, key, offset) };
     } catch (error) {
-      if (error instanceof MomedoError || attempt >= UPLOAD_ATTEMPTS) throw connectionError(server.url, error as Error);
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      // A broken connection is resumed; so is one the server has not noticed yet (blob_busy).
+      const retriable = !(error instanceof MomedoError) || error.code === "blob_busy";
+      if (!retriable || failures >= ATTEMPTS_WITHOUT_PROGRESS) throw connectionError(server.url, error as Error);
+      await new Promise((r) => setTimeout(r, 200 * failures));
       ({ blob, token } = await grant());
-      offset = Math.floor((await held(server, blob, token)) / FILE_CIPHER_CHUNK_BYTES) * FILE_CIPHER_CHUNK_BYTES;
+      const resumeAt = Math.floor((await held(server, blob, token)) / FILE_CIPHER_CHUNK_BYTES) * FILE_CIPHER_CHUNK_BYTES;
+      if (resumeAt > offset) failures = 0;
+      offset = resumeAt;
     }
   }
 }

@@ -49,7 +49,7 @@ export function handleBlobRequest(
   }
   if (req.method === "GET") {
     answer(async () => {
-      const download = blobs.open(blob, token);
+      const download = await blobs.open(blob, token);
       res.writeHead(200, {
         "Content-Type": "application/octet-stream",
         "Content-Length": String(download.size),

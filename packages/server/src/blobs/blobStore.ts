@@ -1,6 +1,5 @@
 // Where blob bytes live. The filesystem under the data directory by default; the interface is
 // what an S3-compatible store would implement (partial uploads as multipart parts).
-import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -14,7 +13,8 @@ export interface BlobStore {
   readPartial(id: string): AsyncIterable<Uint8Array>;
   /** Makes a finished upload durable and readable, atomically. */
   commit(id: string): Promise<void>;
-  read(id: string): Readable;
+  /** A finished blob's bytes; undefined if they are not there. */
+  read(id: string): Promise<Readable | undefined>;
   /** Deletes the blob, finished or not. */
   remove(id: string): Promise<void>;
 }
@@ -71,8 +71,13 @@ export class FileBlobStore implements BlobStore {
     await dir.close();
   }
 
-  read(id: string): Readable {
-    return createReadStream(this.complete(id), { highWaterMark: 256 * 1024 });
+  async read(id: string): Promise<Readable | undefined> {
+    try {
+      return (await open(this.complete(id), "r")).createReadStream({ highWaterMark: 256 * 1024 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
   }
 
   async remove(id: string): Promise<void> {

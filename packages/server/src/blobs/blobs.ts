@@ -29,8 +29,13 @@ interface BlobRow {
   expires_at: number;
 }
 
-/** Device addresses (USER/DEVICE) that receive a group's messages now; undefined for an unknown group. */
-export type GroupMembers = (group: string) => string[] | undefined;
+/** What blobs need to know of conversations (the delivery service). */
+export interface Conversations {
+  /** Device addresses (USER/DEVICE) that receive a group's messages now; undefined for an unknown group. */
+  activeMembers(group: string): string[] | undefined;
+  /** Throws not_member or policy_denied unless the device may post in the group. */
+  checkPost(sender: string, group: string): void;
+}
 
 export class Blobs {
   private readonly key: Uint8Array;
@@ -40,7 +45,7 @@ export class Blobs {
   constructor(
     private readonly db: Db,
     private readonly store: BlobStore,
-    private readonly members: GroupMembers,
+    private readonly conversations: Conversations,
     private readonly limits: BlobLimits,
     private readonly now: () => number = Date.now,
   ) {
@@ -55,7 +60,7 @@ export class Blobs {
 
   /** Reserves room for `size` ciphertext bytes in `group` (or resumes `resume`) and grants the upload. */
   async reserve(address: string, group: string, size: number, resume?: string): Promise<BlobUploadResult> {
-    if (!this.members(group)?.includes(address)) throw new MomedoError("not_member", group);
+    this.conversations.checkPost(address, group);
     const [user, device] = address.split("/") as [string, string];
     const now = this.now();
     if (resume) {
@@ -121,7 +126,7 @@ export class Blobs {
     const row = this.row(blob);
     if (!row || `${row.user_id}/${row.device_id}` !== address) throw new MomedoError("blob_not_found", blob);
     if (row.complete) return { blob, size: row.size };
-    const members = this.members(row.group_id);
+    const members = this.conversations.activeMembers(row.group_id);
     if (!members?.includes(address)) throw new MomedoError("not_member", row.group_id);
     if (this.busy.has(blob)) throw new MomedoError("blob_busy");
     this.busy.add(blob);
@@ -150,15 +155,18 @@ export class Blobs {
   /** A download token for a device that is a member of the blob's conversation now. */
   ticket(address: string, blob: string): BlobDownloadResult {
     const row = this.fetchable(blob);
-    if (!this.members(row.group_id)?.includes(address)) throw new MomedoError("not_member", row.group_id);
+    if (!this.conversations.activeMembers(row.group_id)?.includes(address)) throw new MomedoError("not_member", row.group_id);
     return { blob, token: this.token("get", blob, address), size: row.size };
   }
 
   /** The ciphertext for a download; call `fetched` once it was sent completely. */
-  open(blob: string, token: string): { size: number; stream: Readable; fetched: () => Promise<void> } {
+  async open(blob: string, token: string): Promise<{ size: number; stream: Readable; fetched: () => Promise<void> }> {
     const grant = verifyBlobToken(this.key, token, "get", blob, this.now());
     const row = this.fetchable(blob);
-    return { size: row.size, stream: this.store.read(blob), fetched: () => this.fetched(blob, grant.address) };
+    const stream = await this.store.read(blob);
+    // A database restored from a backup names blobs whose bytes were never backed up.
+    if (!stream) throw new MomedoError("blob_not_found", blob);
+    return { size: row.size, stream, fetched: () => this.fetched(blob, grant.address) };
   }
 
   /** Deletes expired blobs and abandoned uploads. */

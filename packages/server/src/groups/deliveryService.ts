@@ -220,6 +220,11 @@ export class DeliveryService {
     return record?.members.filter((m) => this.receives(record, m));
   }
 
+  /** Throws unless `sender` may post in the group now (a file is a post: channels allow only managers). */
+  checkPost(sender: string, group: string): void {
+    checkSend(this.view(this.memberGroup(sender, group)), sender);
+  }
+
   private newGroup(frame: GroupCommitFrame, creator: { user: string; address: string }): GroupRecord {
     const sender = creator.address;
     if (isDirectChatId(frame.group)) {

@@ -74,4 +74,12 @@ describe("directory policy", () => {
     await momedo(profile("ali"), "send", ids.bea!, "Jetzt geht es");
     expect(texts((await momedo(profile("bea"), "receive")).lines)).toEqual(["Jetzt geht es"]);
   });
+
+  it("counts the messages it relayed for the console's statistics (written at the latest on stop)", async () => {
+    await server.stop();
+    const stats = await admin(data, "stats");
+    const hours = stats.hours as { messages: number }[];
+    expect(hours.reduce((sum, h) => sum + h.messages, 0)).toBe(4);
+    expect(stats).toMatchObject({ people: 4, devices: 4, backlog: expect.any(Number) });
+  });
 });

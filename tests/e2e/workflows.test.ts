@@ -8,13 +8,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Jimp } from "jimp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openProfile } from "@momedo/client";
 import { admin, CLI_BIN, freePort, momedo, run, startServer, tempDir, texts, type Line, type ServerProcess } from "./harness.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../bot/examples/", import.meta.url));
+const BOT_BIN = fileURLToPath(new URL("../../packages/bot/bin/momedo-bot.js", import.meta.url));
 
-/** An example bot as a child process; its JSON log lines can be awaited. */
-function startExample(name: string, args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, [join(EXAMPLES, name), ...args]);
+/** A node program (an example bot, the bridge) as a child process; its JSON lines can be awaited. */
+function startProcess(file: string, args: string[]) {
+  const child: ChildProcess = spawn(process.execPath, [file, ...args]);
   const lines: Line[] = [];
   let stderr = "";
   let buffer = "";
@@ -25,20 +27,20 @@ function startExample(name: string, args: string[]) {
     for (const part of parts) if (part.startsWith("{")) lines.push(JSON.parse(part) as Line);
   });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const line = async (predicate: (l: Line) => boolean, count = 1, timeoutMs = 30_000): Promise<Line> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = lines.filter(predicate);
+      if (found.length >= count) return found[count - 1]!;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${file}: line not seen; output: ${JSON.stringify(lines)}; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   return {
     lines,
+    line,
+    step: (step: string, count = 1) => line((l) => l.step === step, count),
     steps: () => lines.map((l) => l.step),
-    async step(step: string, count = 1, timeoutMs = 30_000): Promise<Line> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = lines.filter((l) => l.step === step);
-        if (found.length >= count) return found[count - 1]!;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`${name}: no "${step}" step; log: ${JSON.stringify(lines)}; stderr: ${stderr}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
     stop: () =>
       new Promise<number | null>((done) => {
         if (child.exitCode !== null) return done(child.exitCode);
@@ -47,6 +49,8 @@ function startExample(name: string, args: string[]) {
       }),
   };
 }
+
+const startExample = (name: string, args: string[]) => startProcess(join(EXAMPLES, name), args);
 
 /** Repeats `momedo receive` until `done` holds for everything received so far. */
 async function receiveUntil(profile: string, done: (lines: Line[]) => boolean, extra: string[] = [], timeoutMs = 20_000): Promise<Line[]> {
@@ -67,7 +71,16 @@ describe("example workflows with real processes", () => {
   const home = tempDir("workflows");
   const profile = (name: string) => join(home, name);
   const ids: Record<string, string> = {};
-  const names: Record<string, string> = { clerk: "K. Schmidt", approver: "M. Weber", caretaker: "H. Krause", officer: "P. Yilmaz", office: "Ordnungsamt Innendienst" };
+  const names: Record<string, string> = {
+    clerk: "K. Schmidt",
+    approver: "M. Weber",
+    caretaker: "H. Krause",
+    officer: "P. Yilmaz",
+    office: "Ordnungsamt Innendienst",
+    teacher: "S. Wagner",
+    pupil1: "Emma",
+    pupil2: "Jonas",
+  };
 
   beforeAll(async () => {
     data = tempDir("workflows-data");
@@ -116,6 +129,16 @@ describe("example workflows with real processes", () => {
       expect(noReason.code).toBe(1);
       expect(noReason.stdout + noReason.stderr).toMatch(/Grund.*fehlt/);
 
+      // The bot refuses such a reject on its own, when a client skips that check.
+      const forged = await openProfile(profile("approver"));
+      try {
+        await forged.messenger.connect();
+        await forged.messenger.sendCard(group, { kind: "action", action: { target: cardId, action: "reject", values: {} } });
+      } finally {
+        await forged.close();
+      }
+      expect(await example.step("refused")).toMatchObject({ chat: group, from: ids.approver, cardId, action: "reject", reason: '„Grund / reason“ fehlt / "Grund / reason" is missing' });
+
       await momedo(profile("approver"), "card-action", cardId, "approve");
       await example.step("caretaker_told");
       const caretakerSees = await receiveUntil(profile("caretaker"), (l) => outcomes(l).length > 0 && l.some((m) => m.chat !== group));
@@ -140,7 +163,7 @@ describe("example workflows with real processes", () => {
       ]);
 
       // Every step is in the bot's log, in order.
-      expect(example.steps()).toEqual(["started", "joined", "requested", "card_posted", "approved", "caretaker_told", "requested", "card_posted", "rejected"]);
+      expect(example.steps()).toEqual(["started", "joined", "requested", "card_posted", "refused", "approved", "caretaker_told", "requested", "card_posted", "rejected"]);
       expect(example.lines.find((l) => l.step === "approved")).toMatchObject({ card: cardId, by: ids.approver });
       expect(example.lines.find((l) => l.step === "rejected")).toMatchObject({ card: second, by: ids.approver, reason: "Kein Budget bis Januar" });
     } finally {
@@ -148,12 +171,14 @@ describe("example workflows with real processes", () => {
     }
   }, 120_000);
 
-  it("report forwarding: a photo with location reaches the case system, checked; the group gets the case number", async () => {
+  it("report forwarding: a photo with location reaches the case system, checked; the group gets the case number, or is told when the system is down", async () => {
     const received: Line[] = [];
+    let caseSystemUp = true;
     const receiver: Server = createServer((req, res) => {
       let body = "";
       req.on("data", (d: Buffer) => (body += d.toString()));
       req.on("end", () => {
+        if (!caseSystemUp) return void res.writeHead(503).end();
         received.push({ method: req.method, url: req.url, type: req.headers["content-type"], body: JSON.parse(body) as Line });
         res.writeHead(201, { "Content-Type": "application/json" }).end(JSON.stringify({ case: "2026-000123" }));
       });
@@ -192,9 +217,64 @@ describe("example workflows with real processes", () => {
       expect(texts(officer.filter((l) => l.from === bot.id))).toEqual([answer]);
       // No plaintext photo stays in the bot's profile once forwarded.
       expect(readdirSync(join(profile("report-bot"), "inbox"))).toEqual([]);
+
+      // The case system is down: the officer is told to send it again, nothing is lost silently.
+      caseSystemUp = false;
+      await momedo(profile("officer"), "send-file", group, photo, "--lat", "52.52", "--lon", "13.40");
+      expect(await example.step("report_failed")).toMatchObject({ error: expect.stringContaining("503") });
+      const told = await receiveUntil(profile("officer"), (l) => l.some((m) => m.from === bot.id));
+      expect(texts(told.filter((l) => l.from === bot.id))).toEqual(["Meldung schlagloch.jpg nicht weitergeleitet, bitte erneut senden / report not forwarded, please send it again"]);
+      expect(readdirSync(join(profile("report-bot"), "inbox"))).toEqual([]);
     } finally {
       await example.stop();
       receiver.close();
+    }
+  }, 120_000);
+
+  it("timetable: a cancellation POSTed to the bridge reaches every pupil of the class channel", async () => {
+    const bot = await addBot("Stundenplan-Bot");
+    const botProfile = profile("bridge-bot");
+    const enrolled = await run(BOT_BIN, ["enroll", bot.invite, "--profile", botProfile, "--json"]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    const { token, tokenSha256 } = (await run(BOT_BIN, ["token", "--json"])).lines.at(-1)! as { token: string; tokenSha256: string };
+    const config = join(home, "bridge.json");
+    writeFileSync(config, JSON.stringify({ integrations: [{ name: "stundenplan", tokenSha256, chats: ["7b", "9z"] }] }));
+
+    // The class teacher's channel 7b with the pupils and the bot, which may post there as an admin.
+    const created = await momedo(profile("teacher"), "channel", "create", "7b", "--members", `${ids.pupil1},${ids.pupil2},${bot.id}`);
+    const channel = String(created.lines.at(-1)!.id);
+    await momedo(profile("teacher"), "group", "promote", channel, bot.id, "--role", "admin");
+
+    const bridge = startProcess(BOT_BIN, ["bridge", "--profile", botProfile, "--config", config, "--port", String(await freePort()), "--json"]);
+    try {
+      const url = String((await bridge.line((l) => "url" in l)).url);
+      const timetable = (...args: string[]) => run(join(EXAMPLES, "timetable.js"), ["--bridge", url, ...args], { MOMEDO_BRIDGE_TOKEN: token });
+
+      const posted = await timetable("--class", "7b", "--date", "2026-11-27", "--lesson", "3", "--subject", "Mathematik", "--note", "Aufgaben im Lernraum");
+      expect(posted.code, posted.stderr).toBe(0);
+      const text = "Entfall / cancelled: 7b, Freitag, 27.11.2026, 3. Stunde Mathematik – Aufgaben im Lernraum";
+      expect(posted.lines.map((l) => l.step)).toEqual(["cancellation", "posted"]);
+      expect(posted.lines[0]).toMatchObject({ class: "7b", date: "2026-11-27", lesson: 3, subject: "Mathematik", text });
+      const message = String(posted.lines[1]!.message);
+      expect(posted.lines[1]).toMatchObject({ chat: "7b" });
+
+      for (const pupil of ["pupil1", "pupil2"]) {
+        const seen = await receiveUntil(profile(pupil), (l) => l.some((m) => m.type === "text"));
+        expect(seen.filter((l) => l.type === "text")).toEqual([expect.objectContaining({ id: message, chat: channel, from: bot.id, text })]);
+      }
+
+      // The bridge's refusals reach the timetable system with their code, and the exit code says so.
+      const unknown = await timetable("--class", "9z", "--date", "2026-11-27", "--lesson", "1", "--subject", "Sport");
+      expect(unknown.code).toBe(1);
+      expect(unknown.lines.at(-1)).toMatchObject({ step: "refused", status: 404, code: "unknown_chat" });
+      const wrongToken = await run(join(EXAMPLES, "timetable.js"), ["--bridge", url, "--class", "7b", "--date", "2026-11-27", "--lesson", "1", "--subject", "Sport"], {
+        MOMEDO_BRIDGE_TOKEN: "mbt_falsch",
+      });
+      expect(wrongToken.code).toBe(1);
+      expect(wrongToken.lines.at(-1)).toMatchObject({ step: "refused", status: 401, code: "bridge_auth" });
+      expect(texts(await receiveUntil(profile("pupil1"), () => true))).toEqual([]);
+    } finally {
+      await bridge.stop();
     }
   }, 120_000);
 });

@@ -62,13 +62,18 @@ export class BridgeError extends Error {
 }
 
 export function loadBridgeConfig(file: string): BridgeConfig {
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new RangeError(`${file}: kein gültiges JSON / not valid JSON (${(error as Error).message})`);
+    throw new RangeError(`${file}: nicht lesbar / not readable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  return parseBridgeConfig(value);
+  try {
+    return parseBridgeConfig(JSON.parse(text));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new RangeError(`${file}: kein gültiges JSON / not valid JSON (${error.message})`);
+    throw error;
+  }
 }
 
 /** Checks a bridge configuration; throws RangeError naming the first problem. */
@@ -406,7 +411,6 @@ function fileName(header: string | string[] | undefined): string {
   } catch {
     throw new BridgeError("bad_request", "X-File-Name");
   }
-  // eslint-disable-next-line no-control-regex
   name = (name.split(/[\\/]/).pop() ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
   return name === "" || name === "." || name === ".." ? "datei" : name;
 }

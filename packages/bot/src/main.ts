@@ -3,7 +3,8 @@
 // bot of their own (token per integration, signed webhooks, dead-letter log).
 import { Command } from "commander";
 import { createHash, randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { ProfileError } from "@momedo/client";
 import { isErrorCode, MomedoError } from "@momedo/protocol";
 import { Bot } from "./bot.js";
@@ -86,6 +87,7 @@ program
   .description("Webhook-Zustellungen, die endgültig fehlschlugen / webhook deliveries that failed for good")
   .action((_options: unknown, command: Command) => {
     const { profile, json } = globals(command);
+    if (!existsSync(join(profile, "profile.json"))) throw new RangeError(`${profile}: kein Bot-Profil / no bot profile (momedo-bot enroll …)`);
     const letters = readDeadLetters(profile);
     for (const d of letters) {
       const { body, ...rest } = d;

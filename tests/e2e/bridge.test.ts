@@ -74,6 +74,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 let server: ServerProcess;
 let data: string;
+let serverPort: number;
 let home: string;
 let bot: Bot;
 let bridge: Bridge;
@@ -99,7 +100,8 @@ const postJson = (chat: string, body: unknown, t?: string | null) =>
 beforeAll(async () => {
   data = tempDir("bridge-data");
   home = tempDir("bridge-home");
-  server = await startServer(data, await freePort());
+  serverPort = await freePort();
+  server = await startServer(data, serverPort);
   const t = await admin(data, "add-user", "--name", "Frau Weber", "--role", "staff");
   const p = await admin(data, "add-user", "--name", "Jonas Weiß", "--role", "pupil");
   const b = await admin(data, "add-bot", "--name", "Stundenplan");
@@ -284,5 +286,22 @@ describe("HTTP bridge", () => {
     expect(wrong.status).toBe(401);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+
+  it("answers 503 while the momedo server is down, and posts again once it is back", async () => {
+    await server.stop();
+    const down = await postJson("Klasse 7b", { text: "Server weg" });
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as { code: string }).code).toBe("server_unreachable");
+    server = await startServer(data, serverPort);
+    const deadline = Date.now() + 20_000;
+    let status = 0;
+    while (status !== 201 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = (await postJson("Klasse 7b", { text: "Server wieder da" })).status;
+    }
+    expect(status).toBe(201);
+    const got = await momedo(`${home}/p`, "receive", "--wait", "10");
+    expect(got.lines.filter((l) => l.from === bot.id).map((l) => l.text)).toEqual(["Server wieder da"]);
   });
 });

@@ -44,6 +44,7 @@ const BRIDGE_ERRORS = {
   frame_too_large: [413, ...ERRORS.frame_too_large],
   bad_request: [400, ...ERRORS.bad_request],
   send_failed: [502, "Die Nachricht konnte nicht gesendet werden.", "The message could not be sent."],
+  server_unreachable: [503, "Der momedo-Server ist gerade nicht erreichbar; bitte später erneut versuchen.", "The momedo server cannot be reached right now; please retry later."],
   internal: [500, ...ERRORS.internal],
 } as const satisfies Record<string, readonly [number, string, string]>;
 
@@ -236,7 +237,9 @@ export class Bridge {
 
   private async currentGroups(fresh: boolean): Promise<{ group: string; kind: string; name: string }[]> {
     if (fresh || Date.now() - this.groupsAt > CHATS_TTL_MS) {
-      this.groups = await this.bot.chats();
+      this.groups = await this.bot.chats().catch((error: unknown) => {
+        throw new BridgeError("server_unreachable", (error as Error).message);
+      });
       this.groupsAt = Date.now();
     }
     return this.groups;
@@ -320,7 +323,9 @@ export class Bridge {
   private serially(send: () => Promise<ChatMessage>): Promise<ChatMessage> {
     const result = this.sending.then(send).catch((error: unknown) => {
       if (error instanceof BridgeError) throw error;
-      throw new BridgeError("send_failed", error instanceof MomedoError ? error.code : (error as Error).message);
+      // The server's refusals carry a code; anything else means the bot has no connection now.
+      if (error instanceof MomedoError) throw new BridgeError("send_failed", error.code);
+      throw new BridgeError("server_unreachable", (error as Error).message);
     });
     this.sending = result.catch(() => undefined);
     return result;

@@ -257,6 +257,21 @@ describe("HTTP bridge", () => {
     });
   });
 
+  it("tells the webhook about a file a member sends: its metadata, not its key", async () => {
+    const path = join(tempDir("bridge-file"), "Schaden.pdf");
+    writeFileSync(path, randomBytes(5000));
+    await momedo(`${home}/p`, "send-file", klasse, path, "--lat", "52.52", "--lon", "13.405", "--taken-at", "2026-11-26T08:15:00Z");
+    const got = await up.wait((r) => r.body.includes("Schaden.pdf"));
+    const event = JSON.parse(got.body) as { message: Record<string, unknown> };
+    expect(event.message).toMatchObject({
+      from: pupil,
+      type: "file",
+      text: "Schaden.pdf",
+      file: { name: "Schaden.pdf", mediaType: "application/pdf", size: 5000, location: { lat: 52.52, lon: 13.405 }, takenAt: "2026-11-26T08:15:00.000Z" },
+    });
+    expect(got.body).not.toMatch(/"(key|blob|sha256)"/);
+  });
+
   it("momedo-bot: token, enroll, and the bridge as a process until SIGTERM", async () => {
     const made = await run(BOT_BIN, ["token", "--json"]);
     const { token: secret, tokenSha256 } = made.lines[0] as { token: string; tokenSha256: string };

@@ -147,6 +147,17 @@ describe("card actions that must be refused", () => {
     expect((await cardLinesSeenBy("colleague")).filter((l) => l.type === "card_outcome")).toEqual([]);
   });
 
+  it("shows no outcome a member fakes: only the card's sender decides, so the card stays open", async () => {
+    await as("colleague", (profile) =>
+      profile.messenger.sendCard(office, { kind: "outcome", outcome: { target: cardId, status: "rejected", text: "Abgelehnt von M. Weber" } }),
+    );
+    // (The approver looks; the clerk's view of the whole card is checked at the end.)
+    const shown = await run(CLI_BIN, ["receive", "--profile", dir("approver"), "--json"]);
+    expect(shown.lines.filter((l) => l.type === "card_outcome")).toEqual([]);
+    expect(shown.stderr).toMatch(/not from the card's sender/);
+    expect(bot.outcome(cardId)).toBeUndefined();
+  });
+
   it("decides once: a replayed message ID and any action after the decision change nothing; every member sees exactly one outcome", async () => {
     refused.length = 0;
     const approved = await momedo(dir("approver"), "card-action", cardId, "approve");

@@ -446,7 +446,7 @@ program
         if (at < 1) throw new RangeError(`--field ${field}: NAME=WERT / NAME=VALUE`);
         values[field.slice(0, at)] = field.slice(at + 1);
       }
-      const decided = profile.store.replies(card.chat, card.id).find((r) => r.card?.kind === "outcome");
+      const decided = profile.store.replies(card.chat, card.id).find((r) => r.card?.kind === "outcome" && r.from === card.from);
       if (decided?.card?.kind === "outcome") throw new RangeError(`Karte schon entschieden / card already decided: ${decided.card.outcome.text}`);
       const problem = cardActionProblem(card.card.card, profile.engine.user, action, values);
       if (problem) throw new RangeError(problem);

@@ -95,6 +95,17 @@ export class SqliteStore implements EngineStore {
     return (this.db.prepare("SELECT id FROM groups ORDER BY id").all() as { id: string }[]).map((r) => r.id);
   }
 
+  async cardInfo(chat: string, id: string): Promise<{ from: string; decided: boolean } | undefined> {
+    const card = this.db.prepare("SELECT sender FROM messages WHERE chat = ? AND id = ? AND type = 'card'").get(chat, id) as
+      | { sender: string }
+      | undefined;
+    if (!card) return undefined;
+    const decided = this.db
+      .prepare("SELECT 1 FROM messages WHERE chat = ? AND target = ? AND type = 'card_outcome' AND sender = ? LIMIT 1")
+      .get(chat, id, card.sender);
+    return { from: card.sender, decided: decided !== undefined };
+  }
+
   async allMessages(): Promise<ChatMessage[]> {
     return (this.db.prepare("SELECT * FROM messages ORDER BY sent_at, rowid").all() as Record<string, unknown>[]).map((r) =>
       this.toMessage(r),

@@ -503,6 +503,13 @@ export class Engine {
     // The server let this through as a reaction (members may react in channels): it must be one.
     if (frame.kind === "reaction" && content.type !== "reaction") throw new MlsError("malformed", "a message sent as a reaction");
     if (await this.store.hasMessage(frame.group, content.id)) return [];
+    if (content.type === "card_outcome") {
+      // Only the card's sender decides it, and only once: a member cannot post a fake outcome.
+      const card = await this.store.cardInfo(frame.group, content.target);
+      if (!card || card.from !== incoming.sender.user || card.decided) {
+        return [{ type: "undecryptable", chat: frame.group, seq: frame.seq, reason: "card outcome not from the card's sender, or a second one" }];
+      }
+    }
     const message = toChatMessage(
       content,
       frame.group,

@@ -65,6 +65,8 @@ export interface EngineStore {
   listGroups(): Promise<string[]>;
   allMessages(): Promise<ChatMessage[]>;
   hasMessage(chat: string, id: string): Promise<boolean>;
+  /** Who sent the card `id` in `chat`, and whether they already decided it; undefined if no such card. */
+  cardInfo(chat: string, id: string): Promise<{ from: string; decided: boolean } | undefined>;
   loadSetting(name: string): Promise<Uint8Array | undefined>;
   cursor(): Promise<number>;
   apply(changes: EngineChanges): Promise<void>;
@@ -99,6 +101,12 @@ export class MemoryStore implements EngineStore {
   }
   async hasMessage(chat: string, id: string) {
     return this.messages.some((m) => m.chat === chat && m.id === id);
+  }
+  async cardInfo(chat: string, id: string) {
+    const card = this.messages.find((m) => m.chat === chat && m.id === id && m.type === "card");
+    if (!card) return undefined;
+    const decided = this.messages.some((m) => m.chat === chat && m.type === "card_outcome" && m.target === id && m.from === card.from);
+    return { from: card.from, decided };
   }
   async cursor() {
     return this.seq;

@@ -76,6 +76,16 @@ describe("webhooks", () => {
     expect(Math.abs(Number(h["x-momedo-timestamp"]) - Date.now() / 1000)).toBeLessThan(5);
   });
 
+  it("delivers a burst beyond the in-flight limit", async () => {
+    const r = await receiver();
+    const dir = mkdtempSync(join(tmpdir(), "momedo-webhooks-"));
+    const w = webhooks(dir, `http://127.0.0.1:${r.port}/`);
+    w.start();
+    for (let n = 0; n < 40; n++) w.emit("message", "g.X", { n });
+    await until(() => w.queued === 0);
+    expect(new Set(r.got.map((g) => (JSON.parse(g.body) as { n: number }).n)).size).toBe(40);
+  });
+
   it("retries a failing receiver with the same delivery ID until it answers 2xx", async () => {
     const r = await receiver([500, 503, 200]);
     const dir = mkdtempSync(join(tmpdir(), "momedo-webhooks-"));

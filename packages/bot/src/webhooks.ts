@@ -132,8 +132,10 @@ export class Webhooks {
     let next = Infinity;
     for (const delivery of this.pending.values()) {
       if (this.inFlight.has(delivery.id)) continue;
-      if (delivery.nextAt <= now && this.inFlight.size < IN_FLIGHT) void this.attempt(delivery);
-      else next = Math.min(next, delivery.nextAt);
+      // A due delivery beyond the in-flight limit waits for a try to finish (which pumps again).
+      if (delivery.nextAt <= now) {
+        if (this.inFlight.size < IN_FLIGHT) void this.attempt(delivery);
+      } else next = Math.min(next, delivery.nextAt);
     }
     if (next !== Infinity) this.timer = setTimeout(() => this.pump(), Math.max(0, next - now));
   }

@@ -27,6 +27,9 @@ describe("bot SDK", () => {
       log.push(`action:${action}:${from}`);
       await decide(action === "approve" ? "approved" : "rejected", action === "approve" ? `Freigegeben von ${from}` : `Abgelehnt: ${values.reason}`);
     });
+    b.onJoin((chat) => {
+      log.push(`join:${chat}`);
+    });
     b.onRefused((r) => {
       log.push(`refused:${r.reason}`);
     });
@@ -114,10 +117,13 @@ describe("bot SDK", () => {
     await bot.stop();
     await momedo(profile("clerk"), "send", group, "/status 815");
     await momedo(profile("clerk"), "send", group, "Bitte auch den Keller prüfen");
+    const winter = String((await momedo(profile("clerk"), "group", "create", "Winterdienst", "--members", ids.bot!)).lines.at(-1)!.id);
     bot = wire(await Bot.open(profile("bot")));
     await bot.start();
     await bot.idle();
     expect(log).toContain("message:Bitte auch den Keller prüfen");
+    // Joined while offline: told once, at start; the first chat was known already.
+    expect(log.filter((l) => l.startsWith("join:"))).toEqual([`join:${group}`, `join:${winter}`]);
     const replies = texts((await momedo(profile("clerk"), "receive")).lines);
     expect(replies).toEqual(["Auftrag 815: in Arbeit (Anfrage 2)"]);
   });

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync
 import { join } from "node:path";
 import { enrollProfile, openProfile, prepareFile, type Profile } from "@momedo/client";
 import { cardActionProblem, checkCard, type Card, type ChatMessage, type FileLocation } from "@momedo/core";
+import { isDirectChatId } from "@momedo/protocol";
 
 export interface MessageContext {
   bot: Bot;
@@ -198,7 +199,7 @@ export class Bot {
     this.running = true;
     this.profile.messenger.onEvent((event) => {
       if (event.type === "message") this.drain();
-      if (event.type === "joined") this.joined(event.chat);
+      if (event.type === "joined" && !isDirectChatId(event.chat)) this.joined(event.chat);
     });
     this.profile.messenger.onDisconnect(() => this.scheduleReconnect(1000));
     await this.connect();
@@ -219,9 +220,12 @@ export class Bot {
   }
 
   private async connect(): Promise<void> {
-    await this.profile.messenger.connect();
+    if (!this.profile.messenger.connected) await this.profile.messenger.connect();
     await this.profile.messenger.replenishKeyPackages();
     await this.profile.messenger.reconcile();
+    // Chats joined while no handler listened (offline, or between enroll and start) count too;
+    // direct chats are not "joined": they exist once someone writes to the bot.
+    for (const chat of await this.profile.engine.groups()) if (!isDirectChatId(chat)) this.joined(chat);
     this.drain();
     await this.draining;
   }

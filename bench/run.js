@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: the client crypto benchmark, the relay benchmark with its defaults
-// (N=200 and N=2000), the 1,000-member channel and the file transfers, one after the other in
+// (N=200 and N=2000), the 1,000-member channel, the file transfers, bot cards and bridge webhooks, one after the other in
 // child processes, then one summary table.
 // Arguments are passed on to relay.js (and --quick also to crypto.js): npm run bench -- --quick
 import { spawn } from "node:child_process";
@@ -54,6 +54,12 @@ async function main() {
   if (process.exitCode === 130) return;
   console.log("\n== files (1 MB and 50 MB, loopback) ==");
   const files = await runScript("files", passed.includes("--quick") ? ["--runs", "1"] : []);
+  if (process.exitCode === 130) return;
+  console.log("\n== bot cards (one bot, one member) ==");
+  const cards = await runScript("cards", passed.includes("--quick") ? ["--cards", "100", "--round-trips", "50"] : []);
+  if (process.exitCode === 130) return;
+  console.log("\n== bridge webhooks (message to receiver) ==");
+  const bridge = await runScript("bridge", passed.includes("--quick") ? ["--messages", "20"] : []);
 
   console.log("\n================ summary ================");
   for (const r of crypto.data.results) {
@@ -97,8 +103,19 @@ async function main() {
       files.data.summary.map((r) => [r.mb, r.uploadMBps, r.downloadMBps, r.senderPeakMiB, r.receiverPeakMiB, r.serverPeakMiB]),
     ),
   );
-  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file, channel: channel.file, files: files.file });
-  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${channel.file} (channel: see its own table above)\n         ${files.file}\n         ${file}`);
+  console.log("\nbots:");
+  console.log(
+    table(
+      ["measure", "per second", "p50 ms", "p99 ms"],
+      [
+        ["cards posted by one bot", cards.data.posting.cardsPerSecond, cards.data.posting.ms.p50, cards.data.posting.ms.p99],
+        ["card -> action -> outcome", cards.data.roundTrips.perSecond, cards.data.roundTrips.ms.p50, cards.data.roundTrips.ms.p99],
+      ],
+    ),
+  );
+  console.log(`webhook latency, message to receiver: median ${bridge.data.latencyMs.median} ms, p95 ${bridge.data.latencyMs.p95} ms`);
+  const file = writeResult("summary", { crypto: crypto.file, relay: relay.file, channel: channel.file, files: files.file, cards: cards.file, bridge: bridge.file });
+  console.log(`\nresults: ${crypto.file}\n         ${relay.file}\n         ${channel.file} (channel: see its own table above)\n         ${files.file}\n         ${cards.file}\n         ${bridge.file}\n         ${file}`);
 }
 
 main().catch((error) => {

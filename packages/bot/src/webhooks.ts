@@ -39,13 +39,8 @@ export interface Delivery {
   lastError?: string;
 }
 
-export interface DeadLetter {
-  id: string;
-  url: string;
-  event: WebhookEvent;
-  chat: string;
-  body: string;
-  tries: number;
+/** A delivery that used up its tries, with why the last one failed and when it gave up. */
+export interface DeadLetter extends Omit<Delivery, "nextAt" | "lastError"> {
   lastError: string;
   deadAt: string;
 }

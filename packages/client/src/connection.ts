@@ -1,6 +1,6 @@
-// The device's WebSocket to its server (Node): signs in with the device key, correlates
-// requests with answers, and hands mailbox deliveries to the caller in order.
-import WebSocket from "ws";
+// The device's WebSocket to its server: signs in with the device key, correlates requests with
+// answers, and hands mailbox deliveries to the caller in order. Written against the WHATWG
+// WebSocket interface, which browsers have and `ws` implements; the shell passes the socket.
 import {
   decodeServerFrame,
   encodeFrame,
@@ -10,7 +10,26 @@ import {
   type RequestFrame,
   type ServerFrame,
 } from "@momedo/protocol";
-import { connectionError, tlsOptions, type ServerAddress } from "./http.js";
+
+/** What the connection needs of a WebSocket: the browser's, or `ws` in Node. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+}
+
+/** Opens sockets to one server, and words a failed attempt for people. */
+export interface SocketFactory {
+  readonly url: string;
+  open(url: string, timeoutMs: number): SocketLike;
+  error(cause: unknown): Error;
+}
+
+const OPEN = 1;
+const CLOSED = 3;
 
 type WithoutId<F> = F extends { id: number } ? Omit<F, "id"> : never;
 export type Request = WithoutId<RequestFrame>;
@@ -30,22 +49,27 @@ export class ServerConnection {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
-  private constructor(private readonly socket: WebSocket) {}
+  private readonly closed: Promise<void>;
+  private markClosed: () => void = () => undefined;
 
-  static open(server: ServerAddress, handlers: ConnectionHandlers, timeoutMs = 15_000): Promise<ServerConnection> {
-    const url = server.url.replace(/^http/, "ws") + "/api/v1/ws";
-    const socket = new WebSocket(url, { ...tlsOptions(server), handshakeTimeout: timeoutMs, perMessageDeflate: false });
+  private constructor(private readonly socket: SocketLike) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+  }
+
+  static open(sockets: SocketFactory, handlers: ConnectionHandlers, timeoutMs = 15_000): Promise<ServerConnection> {
+    const url = sockets.url.replace(/^http/, "ws") + "/api/v1/ws";
+    const socket = sockets.open(url, timeoutMs);
     const connection = new ServerConnection(socket);
     return new Promise((resolve, reject) => {
       let ready = false;
       const timer = setTimeout(() => {
         reject(new Error("Anmeldung am Server dauert zu lange / sign-in to the server timed out"));
-        socket.terminate();
+        socket.close();
       }, timeoutMs);
-      socket.on("message", (data) => {
+      socket.onmessage = (event) => {
         let frame: ServerFrame;
         try {
-          frame = decodeServerFrame(data.toString());
+          frame = decodeServerFrame(String(event.data));
         } catch (error) {
           socket.close(4400, "bad_frame");
           if (!ready) reject(error as Error);
@@ -84,18 +108,19 @@ export class ServerConnection {
             }
           }
         }
-      });
-      socket.on("error", (error) => {
+      };
+      socket.onerror = (event) => {
         clearTimeout(timer);
-        if (!ready) reject(connectionError(server.url, error));
-      });
-      socket.on("close", (code, reason) => {
+        if (!ready) reject(sockets.error((event as { error?: unknown }).error ?? event));
+      };
+      socket.onclose = ({ code, reason }) => {
         clearTimeout(timer);
+        connection.markClosed();
         for (const w of connection.waiting.values()) w.reject(new Error("Verbindung getrennt / connection closed"));
         connection.waiting.clear();
-        if (!ready) reject(new Error(`Verbindung abgelehnt / connection refused (${code} ${reason.toString()})`));
-        else handlers.onClose(code, reason.toString());
-      });
+        if (!ready) reject(new Error(`Verbindung abgelehnt / connection refused (${code} ${String(reason)})`));
+        else handlers.onClose(code, String(reason));
+      };
     });
   }
 
@@ -108,15 +133,13 @@ export class ServerConnection {
   }
 
   ack(seq: number): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeFrame({ t: "ack", seq }));
+    if (this.socket.readyState === OPEN) this.socket.send(encodeFrame({ t: "ack", seq }));
   }
 
   close(): Promise<void> {
-    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.socket.once("close", () => resolve());
-      this.socket.close(1000, "bye");
-    });
+    if (this.socket.readyState === CLOSED) return Promise.resolve();
+    this.socket.close(1000, "bye");
+    return this.closed;
   }
 
   private settle(id: number, error?: Error, result?: unknown): void {

@@ -17,31 +17,18 @@ import {
   type KeysClaimResult,
   type Notice,
   type Role,
-  type BlobDownloadResult,
-  type BlobUploadResult,
-  fromBase64,
-  toBase64,
 } from "@momedo/protocol";
 import {
   checkCard,
-  ciphertextSize,
-  FILE_KEY_BYTES,
   type CardPayload,
   type ChatMessage,
   type ClaimedPerson,
   type Engine,
   type EngineEvent,
-  type FileLocation,
   type OutgoingMessage,
   type PendingCommit,
 } from "@momedo/core";
-import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { downloadBlob, uploadBlob } from "./files/blobTransfer.js";
-import type { PreparedFile } from "./files/prepareFile.js";
-import { ServerConnection, type Request } from "./connection.js";
-import type { ServerAddress } from "./http.js";
+import { ServerConnection, type Request, type SocketFactory } from "./connection.js";
 
 const MAX_ATTEMPTS = 6;
 const KEY_PACKAGE_LOW_WATER = 10;
@@ -64,7 +51,7 @@ export class Messenger {
 
   constructor(
     readonly engine: Engine,
-    private readonly server: ServerAddress,
+    protected readonly sockets: SocketFactory,
   ) {}
 
   onEvent(listener: (event: EngineEvent) => void): void {
@@ -88,7 +75,7 @@ export class Messenger {
   /** Signs in and processes everything the mailbox held. */
   async connect(): Promise<void> {
     this.synced = false;
-    const connection: ServerConnection = await ServerConnection.open(this.server, {
+    const connection: ServerConnection = await ServerConnection.open(this.sockets, {
       user: this.engine.user,
       device: this.engine.device,
       sign: (nonce) => this.engine.authSignature(nonce),
@@ -147,59 +134,7 @@ export class Messenger {
     return this.send(to, (group, retryOf) => this.engine.encryptCard(group, payload, retryOf), false);
   }
 
-  /**
-   * Encrypts and uploads a prepared file, then sends its key and description in the chat.
-   * Location and capture time travel only when given.
-   */
-  async sendFile(to: string, file: PreparedFile, extra: { location?: FileLocation; takenAt?: number } = {}): Promise<ChatMessage> {
-    const group = this.resolveChat(to);
-    await this.joinChat(group, to);
-    const key = new Uint8Array(randomBytes(FILE_KEY_BYTES));
-    const size = ciphertextSize(file.source.size);
-    let blob: string | undefined;
-    const grant = async () => {
-      const result = await this.conn().request<BlobUploadResult>({ t: "blob.upload", group, size, ...(blob ? { blob } : {}) });
-      blob = result.blob;
-      return result;
-    };
-    const uploaded = await uploadBlob(this.server, grant, file.source, key);
-    await this.conn().request({ t: "blob.complete", blob: uploaded.blob, sha256: toBase64(uploaded.sha256) });
-    const info = {
-      blob: uploaded.blob,
-      key: toBase64(key),
-      sha256: toBase64(uploaded.sha256),
-      size: file.source.size,
-      mediaType: file.mediaType,
-      name: file.name,
-      ...(file.width && file.height ? { width: file.width, height: file.height } : {}),
-      ...(file.thumbnail ? { thumbnail: file.thumbnail } : {}),
-      ...(extra.location ? { location: extra.location } : {}),
-      ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
-    };
-    return this.send(to, (g, retryOf) => this.engine.encryptFile(g, info, retryOf), false);
-  }
-
-  /**
-   * Fetches a received file, checks and decrypts it into `dir`; returns the path. A tampered
-   * file is reported (file_tampered) and nothing is saved.
-   */
-  async saveFile(message: ChatMessage, dir: string): Promise<string> {
-    const file = message.file;
-    if (!file) throw new RangeError(`${message.id}: keine Datei / not a file`);
-    const ticket = await this.conn().request<BlobDownloadResult>({ t: "blob.download", blob: file.blob });
-    const target = freeName(dir, safeFileName(file.name, message.id));
-    await downloadBlob(
-      this.server,
-      file.blob,
-      ticket.token,
-      { key: fromBase64(file.key), sha256: fromBase64(file.sha256), size: file.size },
-      join(dir, `.${message.id}.part`),
-      target,
-    );
-    return target;
-  }
-
-  private async send(
+  protected async send(
     to: string,
     encrypt: (group: string, retryOf?: { id: string; sentAt: number }) => Promise<OutgoingMessage>,
     reaction: boolean,
@@ -236,7 +171,7 @@ export class Messenger {
   private readonly closeListeners: ((code: number, reason: string) => void)[] = [];
 
   async createGroup(name: string, members: string[], kind: "group" | "channel" = "group"): Promise<string> {
-    const group = `g.${crockford(randomBytes(17), 26)}`;
+    const group = `g.${crockford(globalThis.crypto.getRandomValues(new Uint8Array(17)), 26)}`;
     const suite = this.suite;
     const people = await this.claimPeople(this.others(members), suite);
     const own = await this.claim(this.engine.user, suite);
@@ -411,7 +346,7 @@ export class Messenger {
   }
 
   /** Makes sure this device is in the chat: catches up for a group, creates a 1:1 chat on first use. */
-  private async joinChat(group: string, to: string): Promise<void> {
+  protected async joinChat(group: string, to: string): Promise<void> {
     if (await this.engine.isMember(group)) return;
     if (!isDirectChatId(group)) await this.ensureGroup(group);
     else await this.createDirectChat(this.peerOf(to));
@@ -481,7 +416,7 @@ export class Messenger {
     );
   }
 
-  private resolveChat(to: string): string {
+  protected resolveChat(to: string): string {
     if (isDirectChatId(to) || to.startsWith("g.")) return to;
     const peer = this.peerOf(to);
     if (peer === this.engine.user) throw new RangeError("Nachrichten an sich selbst sind nicht möglich / cannot message yourself");
@@ -490,7 +425,7 @@ export class Messenger {
 
   peerOf(to: string): string {
     const [id, host] = to.split("@");
-    if (host && host !== new URL(this.server.url).host && host !== new URL(this.server.url).hostname) {
+    if (host && host !== new URL(this.sockets.url).host && host !== new URL(this.sockets.url).hostname) {
       throw new RangeError(
         `${to}: Nachrichten an andere Server (Nachbarn) kommen in einer späteren Version / messages to other servers (neighbours) come in a later version`,
       );
@@ -531,28 +466,12 @@ export class Messenger {
     if (this.lastProcessed > 0) this.connection?.ack(this.lastProcessed);
   }
 
-  private conn(): ServerConnection {
+  protected conn(): ServerConnection {
     if (!this.connection) throw new Error("nicht verbunden / not connected");
     return this.connection;
   }
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
-  }
-}
-
-/** The sender's name without any path, hidden-file dot or control characters. */
-function safeFileName(name: string, fallback: string): string {
-  const base = (name.split(/[\\/]/).pop() ?? "").replace(/[\u0000-\u001f\u007f]/g, "").replace(/^\.+/, "").trim();
-  return base.length > 0 ? base.slice(0, 200) : fallback;
-}
-
-/** `name`, or `name (2)` and so on if a file of that name exists. */
-function freeName(dir: string, name: string): string {
-  const dot = name.lastIndexOf(".");
-  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
-  for (let n = 1; ; n++) {
-    const candidate = join(dir, n === 1 ? name : `${stem} (${n})${ext}`);
-    if (!existsSync(candidate)) return candidate;
   }
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DEFAULT_CIPHERSUITE, Engine, systemEnv } from "@momedo/core";
 import { parseInvite, toBase64, type EnrollResponse } from "@momedo/protocol";
 import { postJson, type ServerAddress } from "./http.js";
-import { Messenger } from "./messenger.js";
+import { NodeMessenger } from "./nodeMessenger.js";
 import { fetchPeerCertificate } from "./pinnedTls.js";
 import { SqliteStore } from "./sqliteStore.js";
 
@@ -21,7 +21,7 @@ export interface Profile {
   server: ServerAddress;
   store: SqliteStore;
   engine: Engine;
-  messenger: Messenger;
+  messenger: NodeMessenger;
   close(): Promise<void>;
 }
 
@@ -79,7 +79,7 @@ export async function enrollAt(dir: string, server: ServerAddress, code: string)
 }
 
 function assemble(dir: string, server: ServerAddress, store: SqliteStore, engine: Engine): Profile {
-  const messenger = new Messenger(engine, server);
+  const messenger = new NodeMessenger(engine, server);
   return {
     dir,
     server,

@@ -458,7 +458,8 @@ export class Messenger {
   private scheduleAck(): void {
     if (this.ackScheduled) return;
     this.ackScheduled = true;
-    setImmediate(() => this.flushAck());
+    // setTimeout, not setImmediate: the same code runs in browsers.
+    setTimeout(() => this.flushAck(), 0);
   }
 
   private flushAck(): void {

@@ -1,10 +1,13 @@
 // The few HTTP endpoints: enrollment, linking, health, blob bytes (with a token granted on the
-// WebSocket), the admin console and a landing page. Everything else runs over the device's
-// authenticated WebSocket.
+// WebSocket), the admin console and the web app (every path outside /api and /admin). Everything
+// else runs over the device's authenticated WebSocket.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { handleBlobRequest } from "../blobs/blobRoutes.js";
 import type { Blobs } from "../blobs/blobs.js";
 import { readJson, sendError, sendJson } from "./json.js";
+import { webApp } from "./webApp.js";
+
+const serveWebApp = webApp();
 
 export interface Routes {
   enroll(body: unknown): unknown;
@@ -53,12 +56,8 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
     routes.admin(req, res, url);
     return;
   }
-  if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/join")) {
-    res.writeHead(200, {
-      "Content-Type": "text/html; charset=utf-8",
-      "Content-Security-Policy": "default-src 'none'; style-src 'self'",
-    });
-    res.end(routes.landing());
+  if (url.pathname !== "/api" && !url.pathname.startsWith("/api/")) {
+    serveWebApp(req, res, url);
     return;
   }
   sendJson(res, 404, { code: "not_found", message: "Nicht gefunden / Not found" });

@@ -6,6 +6,8 @@ const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     alias: {
+      // Exact entry first: "@momedo/client" below would otherwise match it as a prefix.
+      "@momedo/client/browser": fileURLToPath(new URL("./packages/client/src/browser.ts", import.meta.url)),
       "@momedo/protocol": src("protocol"),
       "@momedo/core": src("core"),
       "@momedo/client": src("client"),

@@ -206,7 +206,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     linkKey: (id: string) => ({ publicKey: Buffer.from(links.publicKey(id)).toString("base64") }),
     linkPackages: (id: string, after: number) => ({ packages: links.packages(id, after) }),
     health: () => ({ ok: true, organization: data.organization, online: hub.count }),
-    landing: () => landingPage(data.organization),
     admin: (req: IncomingMessage, res: ServerResponse, url: URL) => adminConsole.handle(req, res, url),
     blobs,
   };
@@ -300,13 +299,4 @@ function listeningUrls(scheme: string, host: string, port: number): string[] {
     for (const a of addresses ?? []) if (!a.internal && a.family === "IPv4") external.push(format(a.address));
   }
   return [...external, format("127.0.0.1")];
-}
-
-function landingPage(organization: string): string {
-  const escaped = organization.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>momedo – ${escaped}</title></head>
-<body><main><h1>momedo – ${escaped}</h1>
-<p>Dieser Server ist bereit. Melden Sie ein Gerät mit der Einladung an: <code>momedo enroll EINLADUNG</code>.</p>
-<p lang="en">This server is ready. Enroll a device with your invite: <code>momedo enroll INVITE</code>.</p>
-</main></body></html>`;
 }

@@ -15,7 +15,6 @@ export interface Routes {
   linkKey(id: string): unknown;
   linkPackages(id: string, after: number): unknown;
   health(): unknown;
-  landing(): string;
   /** The admin console and its API under /admin. */
   admin(req: IncomingMessage, res: ServerResponse, url: URL): void;
   blobs: Blobs;

@@ -1,6 +1,6 @@
-// The app's entry: mounts the shell into #app.
+// The app's entry: mounts the messenger into #app.
 import { render } from "preact";
-import { Shell } from "./ui/Shell.js";
-import "./ui/shell.css";
+import { App } from "./ui/App.js";
+import "./ui/app.css";
 
-render(<Shell />, document.getElementById("app")!);
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,213 @@
+// The messenger once this browser is a device: the chats list (or the new-conversation and
+// search panels) beside the open chat on wide screens, one after the other on phones; the
+// connection's state and new messages are announced to screen readers.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { WebClient } from "../client.js";
+import type { Language, Translate } from "../i18n/language.js";
+import type { IdbStore } from "../store/idbStore.js";
+import { ChatList, type ChatRow } from "./ChatList.js";
+import { names, preview, type GroupEntry, type Person } from "./chatMeta.js";
+import { ConnectionStatus } from "./ConnectionStatus.js";
+import { LanguageSwitch } from "./LanguageSwitch.js";
+import { NewChat } from "./NewChat.js";
+import { SearchPanel } from "./SearchPanel.js";
+import { Timeline } from "./Timeline.js";
+
+type Panel = "chats" | "new" | "search";
+
+export interface MessengerProps {
+  client: WebClient;
+  store: IdbStore;
+  t: Translate;
+  language: Language;
+  welcome: boolean;
+  alreadyEnrolled: boolean;
+  onSwitchLanguage: () => void;
+}
+
+export function Messenger(props: MessengerProps) {
+  const { client, store, t } = props;
+  const me = client.me;
+  const [rows, setRows] = useState<ChatRow[] | undefined>(undefined);
+  const [people, setPeople] = useState<Person[] | undefined>(undefined);
+  const [groups, setGroups] = useState<Map<string, GroupEntry>>(new Map());
+  const [open, setOpen] = useState<string | undefined>(undefined);
+  const [panel, setPanel] = useState<Panel>("chats");
+  const [version, setVersion] = useState(0);
+  const [connection, setConnection] = useState(client.connection);
+  const [queued, setQueued] = useState(client.pending.length);
+  const [failure, setFailure] = useState<string | undefined>(undefined);
+  const [announcement, setAnnouncement] = useState("");
+  const [welcome, setWelcome] = useState(props.welcome || props.alreadyEnrolled);
+  const lastSeen = useRef<Map<string, string> | undefined>(undefined);
+  const reloading = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const openRef = useRef(open);
+  openRef.current = open;
+
+  const named = useMemo(() => names(t, me.user, people ?? [], groups, (user) => client.directChat(user)), [t, people, groups]);
+
+  const loadGroups = async () => {
+    if (client.connection !== "online") return;
+    try {
+      setGroups(new Map((await client.groups()).map((g) => [g.group, g])));
+    } catch {
+      // Offline again: the names come with the next connection.
+    }
+  };
+
+  const loadPeople = async () => {
+    if (client.connection !== "online") return;
+    try {
+      setPeople((await client.directory()).people);
+    } catch {
+      // As above.
+    }
+  };
+
+  const loadChats = async () => {
+    const summaries = await store.chats();
+    const seen = lastSeen.current;
+    const next = new Map<string, string>();
+    for (const s of summaries) {
+      next.set(s.chat, s.last.id);
+      // New from someone else since the last look: say so (the open chat says it itself).
+      if (seen && seen.get(s.chat) !== s.last.id && !s.last.outgoing && s.last.fromDevice !== me.device && s.chat !== openRef.current) {
+        setAnnouncement(t("chat.newMessage", { name: named.person(s.last.from), text: preview(s.last, t) }));
+      }
+    }
+    lastSeen.current = next;
+    setRows(summaries.map((s) => ({ chat: s.chat, last: s.last, unread: s.unread })));
+  };
+
+  const refresh = () => {
+    clearTimeout(reloading.current);
+    reloading.current = setTimeout(() => {
+      void loadChats();
+      setVersion((v) => v + 1);
+    }, 30);
+  };
+
+  useEffect(() => {
+    void loadChats().then(() => performance.mark("momedo:chats-shown"));
+    let was = client.connection;
+    const stop = client.subscribe(() => {
+      setConnection(client.connection);
+      setQueued(client.pending.length);
+      if (client.lastError) setFailure(client.lastError.message);
+      if (client.connection === "online" && was !== "online") {
+        void loadGroups();
+        void loadPeople();
+      }
+      was = client.connection;
+      refresh();
+    });
+    void loadGroups();
+    void loadPeople();
+    // The browser knows first when the network is back: try at once instead of waiting out the backoff.
+    const online = () => void client.connect().catch(() => undefined);
+    addEventListener("online", online);
+    return () => {
+      stop();
+      removeEventListener("online", online);
+    };
+  }, []);
+
+  // A group someone else made appears with its first message: fetch its name then.
+  useEffect(() => {
+    if (rows?.some((r) => r.chat.startsWith("g.") && !groups.has(r.chat))) void loadGroups();
+  }, [rows]);
+
+  const allRows = useMemo(() => {
+    const listed = new Set((rows ?? []).map((r) => r.chat));
+    const empty = [...groups.values()].filter((g) => g.kind !== "direct" && !listed.has(g.group)).map((g) => ({ chat: g.group, unread: 0 }));
+    return [...(rows ?? []), ...empty];
+  }, [rows, groups]);
+
+  const openChat = (chat: string) => {
+    setOpen(chat);
+    setPanel("chats");
+  };
+
+  const created = async (chat: string) => {
+    await loadGroups();
+    openChat(chat);
+  };
+
+  return (
+    <div class="app" data-view={open ? "chat" : "list"}>
+      <a class="skip" href="#main">
+        {t("skip")}
+      </a>
+      <header class="topbar">
+        <h1 class="brand">{t("app.title")}</h1>
+        <ConnectionStatus t={t} state={connection} queued={queued} />
+        <LanguageSwitch t={t} language={props.language} onSwitch={props.onSwitchLanguage} />
+      </header>
+      {failure ? (
+        <p class="banner problem" role="alert">
+          {t("status.failed", { error: failure })}
+        </p>
+      ) : null}
+      <div class="panes">
+        <section class="sidebar" aria-labelledby={`panel-${panel}`}>
+          {welcome ? (
+            <div class="welcome" role="status">
+              <p class="welcome-title">{t("welcome", { name: me.name })}</p>
+              <p>{props.alreadyEnrolled ? t("join.alreadyEnrolled") : t("welcome.text", { organization: client.engine.identity.organization })}</p>
+              <button type="button" class="button" onClick={() => setWelcome(false)}>
+                {t("welcome.close")}
+              </button>
+            </div>
+          ) : null}
+          {panel === "new" ? (
+            <NewChat
+              t={t}
+              client={client}
+              me={me.user}
+              people={people}
+              online={connection === "online"}
+              onClose={() => setPanel("chats")}
+              onPerson={(user) => openChat(client.directChat(user))}
+              onCreated={(chat) => void created(chat)}
+            />
+          ) : panel === "search" ? (
+            <SearchPanel t={t} store={store} names={named} language={props.language} onClose={() => setPanel("chats")} onOpen={openChat} />
+          ) : (
+            <ChatList
+              t={t}
+              language={props.language}
+              rows={rows ? allRows : undefined}
+              names={named}
+              open={open}
+              onOpen={openChat}
+              onNew={() => setPanel("new")}
+              onSearch={() => setPanel("search")}
+            />
+          )}
+        </section>
+        <main class="conversation" id="main" tabIndex={-1}>
+          {open ? (
+            <Timeline
+              key={open}
+              client={client}
+              store={store}
+              meta={named.chat(open)}
+              names={named}
+              t={t}
+              language={props.language}
+              version={version}
+              onBack={() => setOpen(undefined)}
+              onRead={() => void loadChats()}
+              onAnnounce={setAnnouncement}
+            />
+          ) : (
+            <p class="placeholder">{t("chat.noneSelected")}</p>
+          )}
+        </main>
+      </div>
+      <div class="sr-only" aria-live="polite" aria-atomic="true">
+        {announcement}
+      </div>
+    </div>
+  );
+}

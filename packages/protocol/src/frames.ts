@@ -128,6 +128,20 @@ export const BlobDownloadFrame = Type.Object(
   { additionalProperties: false },
 );
 
+/** base64url without padding, as PushSubscription.toJSON() gives the keys. */
+const PushKey = Type.String({ pattern: "^[A-Za-z0-9_-]+$", minLength: 16, maxLength: 200 });
+/** Web Push: the browser's subscription for this device; the server sends it content-free wake-ups. */
+export const PushSubscribeFrame = Type.Object(
+  {
+    t: Type.Literal("push.subscribe"),
+    id: RequestId,
+    endpoint: Type.String({ pattern: "^https?://", maxLength: 2048 }),
+    keys: Type.Object({ p256dh: PushKey, auth: PushKey }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export const PushUnsubscribeFrame = Type.Object({ t: Type.Literal("push.unsubscribe"), id: RequestId }, { additionalProperties: false });
+
 export type AuthFrame = Static<typeof AuthFrame>;
 export type AckFrame = Static<typeof AckFrame>;
 export type KeysUploadFrame = Static<typeof KeysUploadFrame>;
@@ -148,6 +162,8 @@ export type LinkDeliverFrame = Static<typeof LinkDeliverFrame>;
 export type BlobUploadFrame = Static<typeof BlobUploadFrame>;
 export type BlobCompleteFrame = Static<typeof BlobCompleteFrame>;
 export type BlobDownloadFrame = Static<typeof BlobDownloadFrame>;
+export type PushSubscribeFrame = Static<typeof PushSubscribeFrame>;
+export type PushUnsubscribeFrame = Static<typeof PushUnsubscribeFrame>;
 export type ClientFrame =
   | AuthFrame
   | AckFrame
@@ -168,7 +184,9 @@ export type ClientFrame =
   | LinkDeliverFrame
   | BlobUploadFrame
   | BlobCompleteFrame
-  | BlobDownloadFrame;
+  | BlobDownloadFrame
+  | PushSubscribeFrame
+  | PushUnsubscribeFrame;
 export type RequestFrame = Exclude<ClientFrame, AuthFrame | AckFrame>;
 
 const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
@@ -192,6 +210,8 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   "blob.upload": BlobUploadFrame,
   "blob.complete": BlobCompleteFrame,
   "blob.download": BlobDownloadFrame,
+  "push.subscribe": PushSubscribeFrame,
+  "push.unsubscribe": PushUnsubscribeFrame,
 };
 
 // --- server -> device -------------------------------------------------------------------

@@ -65,7 +65,8 @@ program
   .option("--file-quota-user-mb <n>", "Dateispeicher je Person in MB / file storage per person in MB (MOMEDO_FILE_QUOTA_USER_MB; default 1024)")
   .option("--file-quota-server-mb <n>", "Dateispeicher insgesamt in MB / file storage in total in MB (MOMEDO_FILE_QUOTA_SERVER_MB; default 51200)")
   .option("--upload-resume-seconds <n>", "so lange ist ein abgebrochener Upload fortsetzbar / how long an interrupted upload can be resumed (MOMEDO_UPLOAD_RESUME_SECONDS; default 3600)")
-  .action(async (flags: { host?: string; port?: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes?: string; mailboxTtlDays?: string; ciphersuite?: string; fileTtlDays?: string; fileQuotaUserMb?: string; fileQuotaServerMb?: string; uploadResumeSeconds?: string }, command: Command) => {
+  .option("--push-allow-insecure", "Push-Dienste auch über http://127.0.0.1, nur für Tests / push services also over http://127.0.0.1, tests only (MOMEDO_PUSH_ALLOW_INSECURE)")
+  .action(async (flags: { host?: string; port?: string; database?: string; tls: boolean; publicUrl?: string; maxMessageBytes?: string; mailboxTtlDays?: string; ciphersuite?: string; fileTtlDays?: string; fileQuotaUserMb?: string; fileQuotaServerMb?: string; uploadResumeSeconds?: string; pushAllowInsecure?: boolean }, command: Command) => {
     const { data, json } = globals(command);
     if (flags.database && !/^sqlite:/.test(flags.database)) {
       throw new UsageError(
@@ -78,6 +79,8 @@ program
     const tlsFlag = command.getOptionValueSource("tls") === "cli" ? String(flags.tls) : undefined;
     const tlsValue = resolveSetting("tls", tlsFlag, file).toLowerCase();
     if (!["true", "false", "1", "0", "yes", "no"].includes(tlsValue)) throw new UsageError(`tls = ${tlsValue}: true oder / or false`);
+    const pushInsecureValue = resolveSetting("push-allow-insecure", flags.pushAllowInsecure ? "true" : undefined, file).toLowerCase();
+    if (!["true", "false", "1", "0", "yes", "no"].includes(pushInsecureValue)) throw new UsageError(`push-allow-insecure = ${pushInsecureValue}: true oder / or false`);
     const options = {
       host: resolveSetting("host", flags.host, file),
       port: resolveSetting("port", flags.port, file),
@@ -104,6 +107,7 @@ program
       fileQuotaUserMb: parseInteger("--file-quota-user-mb", options.fileQuotaUserMb, 1, 1024 * 1024 * 1024),
       fileQuotaServerMb: parseInteger("--file-quota-server-mb", options.fileQuotaServerMb, 1, 1024 * 1024 * 1024),
       uploadResumeSeconds: parseInteger("--upload-resume-seconds", options.uploadResumeSeconds, 1, 30 * 86400),
+      pushAllowInsecure: ["true", "1", "yes"].includes(pushInsecureValue),
       ...(options.ciphersuite ? { ciphersuite: ciphersuiteFromOption(options.ciphersuite) } : {}),
     });
     print(

@@ -22,6 +22,10 @@ import { AckBatcher } from "./mailbox/ackBatcher.js";
 import { WriteQueue } from "./mailbox/writeQueue.js";
 import { DeviceConnection } from "./relay/connection.js";
 import { Hub } from "./relay/hub.js";
+import { checkEndpoint, WebPushSender } from "./push/pushSender.js";
+import { PushSubscriptions } from "./push/subscriptions.js";
+import { VapidKey } from "./push/vapid.js";
+import { WakeUps } from "./push/wakeUps.js";
 import { setMeta } from "./storage/database.js";
 import { loadOrCreateCertificate } from "./tls/certificate.js";
 
@@ -44,6 +48,8 @@ export interface ServerOptions {
   uploadResumeSeconds?: number;
   /** MLS ciphersuite for new groups; kept in the data directory once set. */
   ciphersuite?: string;
+  /** Accept http://127.0.0.1 push endpoints (tests with a local stand-in push service). */
+  pushAllowInsecure?: boolean;
 }
 
 export interface RunningServer {
@@ -66,6 +72,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const mailboxTtl = (options.mailboxTtlDays ?? DEFAULT_MAILBOX_TTL_DAYS) * DAY;
   const hub = new Hub();
+  const pushAllowInsecure = options.pushAllowInsecure ?? false;
+  const vapid = VapidKey.loadOrCreate(db);
+  const pushSubscriptions = new PushSubscriptions(db);
+  const wakeUps = new WakeUps(pushSubscriptions, new WebPushSender(vapid, () => url, pushAllowInsecure));
   const mailbox = new Mailbox(db);
   const keyPackages = new KeyPackages(db);
   const queue = new WriteQueue(db, (error) => {
@@ -78,7 +88,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stats = new Stats();
   const account = new AdminAccount(db);
   const setupCode = account.isSetUp ? undefined : account.newSetupCode();
-  const delivery = new DeliveryService(db, people, data.directory, data.plans, mailbox, queue, (r) => hub.push(r), { maxMessageBytes });
+  const delivery = new DeliveryService(db, people, data.directory, data.plans, mailbox, queue, (r) => {
+    hub.push(r);
+    wakeUps.mail(r.map((recipient) => recipient.address));
+  }, { maxMessageBytes });
   const blobStore = new FileBlobStore(join(options.dataDir, "blobs"));
   await blobStore.init();
   const blobs = new Blobs(db, blobStore, delivery, {
@@ -145,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return { code: data.invites.create(connection.user, 1) };
       case "device.remove": {
         people.revokeDevice(connection.user, frame.device);
+        pushSubscriptions.remove(connection.user, frame.device);
         const address = `${connection.user}/${frame.device}`;
         delivery.deviceRemoved(address);
         if (address !== connection.address) hub.disconnect(address);
@@ -160,6 +174,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return blobs.complete(connection.address, frame.blob, fromBase64(frame.sha256));
       case "blob.download":
         return blobs.ticket(connection.address, frame.blob);
+      case "push.subscribe":
+        checkEndpoint(frame.endpoint, pushAllowInsecure);
+        pushSubscriptions.save(connection.user, connection.device, { endpoint: frame.endpoint, ...frame.keys });
+        return { subscribed: true };
+      case "push.unsubscribe":
+        pushSubscriptions.remove(connection.user, connection.device);
+        return { subscribed: false };
     }
   };
 
@@ -172,10 +193,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     signedIn: (c: DeviceConnection) => {
       acks.flushFor(c.user, c.device);
       hub.signedIn(c);
+      wakeUps.signedIn(c.address);
       queue.enqueue(() => people.touch(c.user, c.device));
       delivery.tellPlans(c.address);
     },
-    signedOut: (c: DeviceConnection) => hub.signedOut(c),
+    signedOut: (c: DeviceConnection) => {
+      hub.signedOut(c);
+      wakeUps.signedOut(c.address);
+    },
     page: (user: string, device: string, after: number, limit: number) => mailbox.page(user, device, after, limit),
     ack: (user: string, device: string, upTo: number) => acks.ack(user, device, upTo),
     handle,
@@ -183,6 +208,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const deviceGone = (address: string) => {
     hub.disconnect(address);
+    pushSubscriptions.remove(...(address.split("/") as [string, string]));
     delivery.deviceRemoved(address);
   };
   const adminConsole = new AdminConsole({
@@ -206,6 +232,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     linkKey: (id: string) => ({ publicKey: Buffer.from(links.publicKey(id)).toString("base64") }),
     linkPackages: (id: string, after: number) => ({ packages: links.packages(id, after) }),
     health: () => ({ ok: true, organization: data.organization, online: hub.count }),
+    pushKey: () => ({ publicKey: vapid.publicKey }),
     admin: (req: IncomingMessage, res: ServerResponse, url: URL) => adminConsole.handle(req, res, url),
     blobs,
   };

@@ -23,6 +23,7 @@ export const SETTINGS: Setting[] = [
   { key: "file-quota-server-mb", env: "MOMEDO_FILE_QUOTA_SERVER_MB", fallback: "51200", help: "Speicher für Dateien insgesamt in MB / storage for files in total in MB" },
   { key: "upload-resume-seconds", env: "MOMEDO_UPLOAD_RESUME_SECONDS", fallback: "3600", help: "so lange kann ein abgebrochener Upload fortgesetzt werden / how long an interrupted upload can be resumed" },
   { key: "ciphersuite", env: "MOMEDO_CIPHERSUITE", fallback: "", help: "MLS-Verfahren für neue Unterhaltungen: x25519 oder xwing (leer: wie bisher) / ciphersuite for new conversations: x25519 or xwing (empty: unchanged)" },
+  { key: "push-allow-insecure", env: "MOMEDO_PUSH_ALLOW_INSECURE", fallback: "false", help: "Push-Dienste auch über http://127.0.0.1 (nur für Tests) / push services also over http://127.0.0.1 (tests only)" },
 ];
 
 export const CONFIG_FILE = "momedo.conf";

@@ -15,6 +15,8 @@ export interface Routes {
   linkKey(id: string): unknown;
   linkPackages(id: string, after: number): unknown;
   health(): unknown;
+  /** The VAPID public key browsers subscribe to Web Push with. */
+  pushKey(): unknown;
   /** The admin console and its API under /admin. */
   admin(req: IncomingMessage, res: ServerResponse, url: URL): void;
   blobs: Blobs;
@@ -49,6 +51,10 @@ export function handleHttp(routes: Routes, req: IncomingMessage, res: ServerResp
   if (handleBlobRequest(routes.blobs, req, res, url, sendError)) return;
   if (req.method === "GET" && url.pathname === "/api/v1/health") {
     sendJson(res, 200, routes.health());
+    return;
+  }
+  if (req.method === "GET" && url.pathname === "/api/v1/push/key") {
+    sendJson(res, 200, routes.pushKey());
     return;
   }
   if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {

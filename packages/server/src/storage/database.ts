@@ -135,6 +135,17 @@ const MIGRATIONS: string[] = [
      fetched_at INTEGER,
      PRIMARY KEY (blob_id, address)
    );`,
+  // Web Push: one browser subscription per device, for content-free wake-ups.
+  `CREATE TABLE push_subscriptions (
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     endpoint TEXT NOT NULL,
+     p256dh TEXT NOT NULL,
+     auth TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (user_id, device_id),
+     FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, id) ON DELETE CASCADE
+   );`,
 ];
 
 export function openDatabase(file: string): Db {

@@ -53,7 +53,7 @@ export const de = {
   "new.noPeople": "Niemand gefunden.",
   "new.loading": "Das Verzeichnis wird geladen …",
   "new.offline": "Das Verzeichnis braucht eine Verbindung zum Server.",
-  "new.write": "Schreiben an {name}",
+  "new.write": "Schreiben an",
   "new.groupHeading": "Gruppe oder Kanal erstellen",
   "new.groupName": "Name",
   "new.kind": "Art",

@@ -55,7 +55,7 @@ export const en: Record<MessageKey, string> = {
   "new.noPeople": "Nobody found.",
   "new.loading": "Loading the directory …",
   "new.offline": "The directory needs a connection to the server.",
-  "new.write": "Write to {name}",
+  "new.write": "Write to",
   "new.groupHeading": "Create a group or channel",
   "new.groupName": "Name",
   "new.kind": "Kind",

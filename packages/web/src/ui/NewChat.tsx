@@ -85,11 +85,12 @@ export function NewChat(props: {
       <ul class="people" aria-labelledby="people-heading">
         {matching.map((p) => (
           <li key={p.user}>
-            <button type="button" class="person" onClick={() => props.onPerson(p.user)} aria-label={t("new.write", { name: p.name })}>
+            <button type="button" class="person" onClick={() => props.onPerson(p.user)}>
               <span class="avatar" aria-hidden="true">
                 {p.name.slice(0, 1).toUpperCase()}
               </span>
               <span>
+                <span class="sr-only">{t("new.write")} </span>
                 {p.name}
                 {p.class ? <span class="muted"> · {p.class}</span> : null}
               </span>

@@ -35,7 +35,7 @@ export function SearchPanel(props: { t: Translate; store: IdbStore; names: Names
           </button>
         </div>
       </form>
-      <p class="muted" role="status">
+      <p class="muted" role="status" id="search-status">
         {found === undefined ? "" : found.length === 0 ? t("search.none") : t("search.count", { count: String(found.length) })}
       </p>
       {found && found.length > 0 ? (

@@ -1,0 +1,381 @@
+// The messenger in real Chromium against a real server process: two browser profiles enroll from
+// their invite links and chat, one chats with a CLI user, a browser that lost the server gets
+// what was sent meanwhile and sends what it wrote meanwhile, a channel member gets a note instead
+// of a composer; axe-core finds no WCAG 2.1 A/AA violation on any main screen, the CSP is strict
+// and never broken. Prints the time to interactive and the time to open and scroll 10,000 messages.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WEB_APP_CSP, WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
+import { aliases, noNodeBuiltins } from "../../packages/web/vite.config.js";
+import { admin, freePort, momedo, startServer, tempDir, texts, type ServerProcess } from "../e2e/harness.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage } from "./browser.js";
+
+// MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (to review and commit them);
+// otherwise they go to a temporary folder, so a test run leaves the working tree as it was.
+const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : tempDir("web-screenshots");
+const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
+const STORE = fileURLToPath(new URL("../../packages/web/src/store/idbStore.ts", import.meta.url));
+const SEEDED = 10_000;
+const built = existsSync(join(WEB_APP_DIR, "index.html"));
+
+interface Person {
+  id: string;
+  name: string;
+  invite: string;
+}
+
+interface Violation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+if (!hasChromium) console.warn(`web-chat.test.ts skipped: no Chromium at ${CHROMIUM} (install it or set MOMEDO_CHROMIUM)`);
+else if (!built) console.warn("web-chat.test.ts skipped: packages/web/dist is not built (npm run build)");
+
+/**
+ * A page script that stores `count` messages of a chat in the app's IndexedDB store in one
+ * IdbStore.apply, bundled from the app's own store module (served from the app's origin, so the
+ * page's CSP stays as it is).
+ */
+async function seedScript(): Promise<Buffer> {
+  const dir = tempDir("web-seed");
+  const entry = join(dir, "seed.ts");
+  writeFileSync(
+    entry,
+    `import { IdbStore } from ${JSON.stringify(STORE)};
+(globalThis as any).momedoSeed = async (chat: string, people: string[], count: number, endAt: number) => {
+  const store = await IdbStore.open();
+  const step = Math.floor((10 * 86_400_000) / count);
+  const messages = Array.from({ length: count }, (_, i) => {
+    const at = endAt - (count - i) * step;
+    return { id: "SEED" + String(i).padStart(12, "0"), chat, from: people[i % 2], fromDevice: "SEED", type: "text" as const,
+      text: "Nachricht " + (i + 1) + " von " + count, sentAt: at, receivedAt: at, outgoing: false };
+  });
+  await store.apply({ messages });
+  store.close();
+};
+`,
+  );
+  const out = join(dir, "out");
+  await build({
+    configFile: false,
+    logLevel: "error",
+    plugins: [noNodeBuiltins],
+    resolve: { alias: aliases },
+    build: { outDir: out, emptyOutDir: true, target: "es2022", lib: { entry, formats: ["es"], fileName: () => "seed.js" } },
+  });
+  const { readFileSync } = await import("node:fs");
+  return readFileSync(join(out, "seed.js"));
+}
+
+async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeout: 120_000 }, () => {
+  const data = tempDir("web-chat-data");
+  const home = tempDir("web-chat-home");
+  let port: number;
+  let url: string;
+  let server: ServerProcess;
+  let browser: Browser;
+  let anna: Person;
+  let ben: Person;
+  let cem: Person;
+  let annaContext: BrowserContext;
+  let benContext: BrowserContext;
+  let annaPage: Page;
+  let benPage: Page;
+  const problems: string[][] = [];
+  const figures: string[] = [];
+
+  const addUser = async (name: string): Promise<Person> => {
+    const line = await admin(data, "add-user", "--name", name);
+    return { id: String(line.id), name, invite: String(line.invite) };
+  };
+
+  /** A browser profile of its own (its own IndexedDB), watched for CSP violations; axe is served from the app's origin. */
+  const profile = async (viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> => {
+    const context = await browser.newContext({ viewport });
+    await context.route(`${url}/__test/axe.js`, (route) => route.fulfill({ path: AXE, contentType: "text/javascript" }));
+    const page = await context.newPage();
+    problems.push(await watchPage(page));
+    return { context, page };
+  };
+
+  const status = (page: Page) => page.locator(".connection").textContent();
+
+  const openChat = async (page: Page, name: string) => {
+    await chatRow(page, name).click();
+    await expect.poll(() => page.locator("#chat-title").textContent()).toBe(name);
+  };
+
+  /** The chats list's row of a chat by its name (not a row whose last message merely mentions it). */
+  const chatRow = (page: Page, name: string) => page.locator(".chat-row").filter({ has: page.locator(".chat-name", { hasText: name }) });
+
+  const write = async (page: Page, text: string) => {
+    const box = page.locator("#composer-text");
+    await box.fill(text);
+    await box.press("Enter");
+  };
+
+  const bubbles = (page: Page) => page.locator(".timeline .msg .text").allTextContents();
+
+  const axe = async (page: Page, screen: string) => {
+    if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ url: `${url}/__test/axe.js` });
+    const violations = await page.evaluate(async () => {
+      const result = await (globalThis as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: Violation[] }> } }).axe.run(document, {
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      });
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+    });
+    expect(violations, `axe on ${screen}`).toEqual([]);
+  };
+
+  /** The screen at phone and desktop size. */
+  const shoot = async (page: Page, name: string) => {
+    const before = page.viewportSize() ?? DESKTOP;
+    for (const [size, viewport] of [["phone", PHONE], ["desktop", DESKTOP]] as const) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SCREENSHOTS, `web-${name}-${size}.png`) });
+    }
+    await page.setViewportSize(before);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    port = await freePort();
+    server = await startServer(data, port, ["--no-tls"]);
+    url = server.url.replace(/\/+$/, "");
+    anna = await addUser("Anna Albers");
+    ben = await addUser("Ben Brandt");
+    cem = await addUser("Cem Celik");
+    await momedo(`${home}/cem`, "enroll", cem.invite);
+    browser = await launchBrowser();
+    ({ context: annaContext, page: annaPage } = await profile(DESKTOP));
+    ({ context: benContext, page: benPage } = await profile(PHONE));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (figures.length > 0) console.log(`web app figures:\n  ${figures.join("\n  ")}`);
+  });
+
+  it("says how to get an invite when this browser has no device, under the strict CSP", async () => {
+    const response = await annaPage.goto(`${url}/`);
+    expect(response?.headers()["content-security-policy"]).toBe(WEB_APP_CSP);
+    expect(WEB_APP_CSP).toMatch(/script-src 'self';/);
+    expect(WEB_APP_CSP).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    await expect.poll(() => annaPage.getByRole("status").textContent()).toContain("noch nicht eingerichtet");
+    expect(await annaPage.locator("main").textContent()).toContain("QR-Code");
+    await axe(annaPage, "entrance");
+    await shoot(annaPage, "entrance");
+  });
+
+  it("refuses a broken invite in words, in the chosen language", async () => {
+    await annaPage.goto(`${url}/join#c=${"A".repeat(16)}`);
+    await expect.poll(() => annaPage.getByRole("status").textContent()).toContain("Diese Einladung ist ungültig");
+    await annaPage.getByRole("button", { name: /English/ }).click();
+    await expect.poll(() => annaPage.getByRole("status").textContent()).toContain("This invite is not valid");
+    await annaPage.getByRole("button", { name: /Deutsch/ }).click();
+  });
+
+  it("enrolls two browser profiles from their invite links: Willkommen, NAME", async () => {
+    await annaPage.goto("about:blank");
+    await annaPage.goto(anna.invite);
+    await expect.poll(() => annaPage.locator(".welcome").textContent(), { timeout: 30_000 }).toContain(`Willkommen, ${anna.name}!`);
+    expect(new URL(annaPage.url()).hash).toBe(""); // the invite's code is gone from the address bar
+    await benPage.goto(ben.invite);
+    await expect.poll(() => benPage.locator(".welcome").textContent(), { timeout: 30_000 }).toContain(`Willkommen, ${ben.name}!`);
+    await expect.poll(() => status(annaPage)).toBe("Online");
+    await axe(annaPage, "chats list (empty, welcome)");
+    await shoot(annaPage, "welcome");
+  });
+
+  it("says plainly that a used invite is used", async () => {
+    const { context, page } = await profile(PHONE);
+    await page.goto(anna.invite);
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("bereits verwendet");
+    await context.close();
+  });
+
+  it("measures the time to interactive on loopback (navigation start to the chats list)", async () => {
+    await annaPage.goto(`${url}/`);
+    await annaPage.getByRole("heading", { name: "Unterhaltungen" }).waitFor();
+    const shown = await annaPage.evaluate(() => performance.getEntriesByName("momedo:chats-shown")[0]?.startTime ?? -1);
+    expect(shown).toBeGreaterThan(0);
+    figures.push(`time to interactive (navigation start → chats list): ${shown.toFixed(0)} ms`);
+  });
+
+  it("two browsers chat: a person found by name, Enter sends, Shift+Enter breaks the line, reactions", async () => {
+    await annaPage.getByRole("button", { name: "Neue Unterhaltung" }).click();
+    await annaPage.getByLabel("Person suchen").fill("ben");
+    await axe(annaPage, "new conversation");
+    await shoot(annaPage, "new-conversation");
+    await annaPage.getByRole("button", { name: `Schreiben an ${ben.name}`, exact: true }).click();
+    await expect.poll(() => annaPage.locator("#chat-title").textContent()).toBe(ben.name);
+    await write(annaPage, "Hallo Ben, denkst du an den Elternabend?");
+    await expect.poll(() => annaPage.locator(".msg.own .state").last().textContent(), { timeout: 20_000 }).toContain("gesendet");
+
+    // Ben: the chat is in the list with Anna's name, the message and one unread.
+    const row = benPage.locator(".chat-row").first();
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("Hallo Ben");
+    expect(await row.textContent()).toContain(anna.name);
+    expect(await row.textContent()).toContain("1 ungelesen");
+    await row.click();
+    await expect.poll(() => bubbles(benPage)).toEqual(["Hallo Ben, denkst du an den Elternabend?"]);
+    const box = benPage.locator("#composer-text");
+    await box.fill("Ja!");
+    await box.press("Shift+Enter");
+    await box.pressSequentially("Bis heute Abend");
+    await box.press("Enter");
+    await expect.poll(() => bubbles(annaPage), { timeout: 20_000 }).toEqual(["Hallo Ben, denkst du an den Elternabend?", "Ja!\nBis heute Abend"]);
+
+    // Ben reacts to Anna's message; Anna sees it under the message.
+    await benPage.locator(".msg").first().getByRole("button", { name: "Reagieren" }).click();
+    await benPage.getByRole("button", { name: "Mit 👍 reagieren" }).click();
+    await expect.poll(() => annaPage.locator(".msg").first().locator(".reactions").getAttribute("aria-label"), { timeout: 20_000 }).toBe(
+      "Reaktionen: 👍 1",
+    );
+    await axe(annaPage, "timeline");
+    await axe(benPage, "timeline (phone)");
+    await shoot(annaPage, "chat");
+  });
+
+  it("chats with a CLI user", async () => {
+    await annaPage.getByRole("button", { name: "Neue Unterhaltung" }).click();
+    await annaPage.getByLabel("Person suchen").fill("Cem");
+    await annaPage.getByRole("button", { name: `Schreiben an ${cem.name}`, exact: true }).click();
+    await write(annaPage, "Hallo Cem, hier ist der Browser.");
+    const got = await waitFor(
+      async () => texts((await momedo(`${home}/cem`, "receive")).lines),
+      (t) => t.length > 0,
+    );
+    expect(got).toContain("Hallo Cem, hier ist der Browser.");
+    await momedo(`${home}/cem`, "send", anna.id, "Hallo zurück von der Kommandozeile");
+    await expect.poll(() => bubbles(annaPage), { timeout: 20_000 }).toContain("Hallo zurück von der Kommandozeile");
+    const rows = await annaPage.locator(".chat-row").allTextContents();
+    expect(rows[0]).toContain(cem.name); // latest activity first
+    expect(rows[1]).toContain(ben.name);
+  });
+
+  it("a browser without the server: what was sent meanwhile arrives, what it wrote goes out after reconnect", async () => {
+    await openChat(annaPage, ben.name);
+    await benPage.getByRole("button", { name: "Zurück" }).click();
+    await server.stop();
+    await expect.poll(() => status(benPage), { timeout: 15_000 }).not.toBe("Online");
+    await openChat(benPage, anna.name);
+    await write(benPage, "Geschrieben im Funkloch");
+    await expect.poll(() => status(benPage)).toContain("1 Nachricht wartet");
+    expect(await benPage.locator(".msg.pending .state").textContent()).toContain("wird gesendet");
+
+    server = await startServer(data, port, ["--no-tls"]);
+    await expect.poll(() => bubbles(annaPage), { timeout: 45_000 }).toContain("Geschrieben im Funkloch");
+    await expect.poll(() => status(benPage)).toBe("Online");
+    expect(await benPage.locator(".msg.pending").count()).toBe(0);
+
+    // Ben's profile goes offline; Anna and Cem write meanwhile; it all appears once Ben is back.
+    await benContext.setOffline(true);
+    await benPage.close();
+    await write(annaPage, "Während du weg warst");
+    await expect.poll(() => annaPage.locator(".msg.own .state").last().textContent(), { timeout: 20_000 }).toContain("gesendet");
+    await momedo(`${home}/cem`, "send", ben.id, "Grüße von Cem");
+    await benContext.setOffline(false);
+    benPage = await benContext.newPage();
+    problems.push(await watchPage(benPage));
+    await benPage.goto(`${url}/`);
+    await expect.poll(() => benPage.locator(".chat-row").allTextContents(), { timeout: 30_000 }).toEqual([
+      expect.stringContaining("Grüße von Cem"),
+      expect.stringContaining("Während du weg warst"),
+    ]);
+  });
+
+  it("a channel member cannot post: a note instead of the composer; the admin posts", async () => {
+    await annaPage.getByRole("button", { name: "Neue Unterhaltung" }).click();
+    await annaPage.getByLabel("Name", { exact: true }).fill("Elternbrief 7b");
+    await annaPage.getByLabel(/Kanal – nur Admins/).check();
+    await annaPage.getByRole("group", { name: /Mitglieder/ }).getByLabel(ben.name).check();
+    await annaPage.getByRole("button", { name: "Erstellen" }).click();
+    await expect.poll(() => annaPage.locator("#chat-title").textContent(), { timeout: 30_000 }).toBe("Elternbrief 7b");
+    await write(annaPage, "Am Freitag fällt die 6. Stunde aus.");
+    await expect.poll(() => annaPage.locator(".msg.own .state").last().textContent(), { timeout: 20_000 }).toContain("gesendet");
+
+    await openChat(benPage, "Elternbrief 7b");
+    await expect.poll(() => bubbles(benPage), { timeout: 20_000 }).toEqual(["Am Freitag fällt die 6. Stunde aus."]);
+    await expect.poll(() => benPage.getByRole("note").textContent()).toContain("In diesem Kanal schreiben nur Admins");
+    expect(await benPage.locator("#composer-text").count()).toBe(0);
+    expect(await benPage.locator(".msg .sender").first().textContent()).toBe(anna.name);
+    await axe(benPage, "channel (member)");
+    await shoot(benPage, "channel");
+  });
+
+  it("finds a message in the local history", async () => {
+    await benPage.getByRole("button", { name: "Zurück" }).click();
+    await benPage.getByRole("button", { name: "Suchen" }).click();
+    await benPage.getByLabel("Suchbegriff").fill("elternabend");
+    await benPage.getByLabel("Suchbegriff").press("Enter");
+    await expect.poll(() => benPage.locator("#search-status").textContent()).toBe("1 Treffer");
+    await axe(benPage, "search");
+    await shoot(benPage, "search");
+    await benPage.locator(".chat-row").first().click();
+    await expect.poll(() => benPage.locator("#chat-title").textContent()).toBe(anna.name);
+  });
+
+  it("switches to English everywhere", async () => {
+    await annaPage.getByRole("button", { name: /English/ }).click();
+    await expect.poll(() => annaPage.getByRole("heading", { name: "Conversations" }).count()).toBe(1);
+    expect(await annaPage.getAttribute("html", "lang")).toBe("en");
+    await axe(annaPage, "chats list (English)");
+    await annaPage.getByRole("button", { name: /Deutsch/ }).click();
+  });
+
+  it("opens a chat of 10,000 messages and scrolls to its top (only a window is in the page)", async () => {
+    const seed = await seedScript();
+    await benContext.route(`${url}/__test/seed.js`, (route) => route.fulfill({ body: seed, contentType: "text/javascript" }));
+    await benPage.setViewportSize(DESKTOP);
+    await benPage.addScriptTag({ url: `${url}/__test/seed.js`, type: "module" });
+    const chat = await chatRow(benPage, anna.name).getAttribute("data-chat");
+    const firstReal = await benPage.evaluate(() => Date.now() - 3_600_000);
+    await benPage.evaluate(
+      ([c, people, n, end]) => (globalThis as unknown as { momedoSeed: (...a: unknown[]) => Promise<void> }).momedoSeed(c, people, n, end),
+      [chat, [anna.id, ben.id], SEEDED, firstReal] as const,
+    );
+    await benPage.goto(`${url}/`);
+    await benPage.getByRole("heading", { name: "Unterhaltungen" }).waitFor();
+    const tti = await benPage.evaluate(() => performance.getEntriesByName("momedo:chats-shown")[0]?.startTime ?? -1);
+    figures.push(`time to interactive with ${SEEDED} more messages stored: ${tti.toFixed(0)} ms`);
+
+    const started = Date.now();
+    await chatRow(benPage, anna.name).click();
+    await benPage.locator(".msg .text", { hasText: "Während du weg warst" }).waitFor();
+    const opened = Date.now() - started;
+    const inPage = await benPage.locator(".timeline .msg").count();
+    expect(inPage).toBeLessThan(200);
+
+    const scrolling = Date.now();
+    await benPage.locator(".scroller").evaluate((el) => (el.scrollTop = 0));
+    await benPage.locator(".msg .text", { hasText: `Nachricht 1 von ${SEEDED}` }).waitFor({ timeout: 20_000 });
+    const scrolled = Date.now() - scrolling;
+    expect(await benPage.locator(".timeline .msg").count()).toBeLessThan(200);
+    figures.push(`open a chat of ${SEEDED} messages: ${opened} ms (${inPage} in the page); scroll to its top: ${scrolled} ms`);
+    await shoot(benPage, "long-chat");
+  });
+
+  it("logged no CSP violation or script error on any page", () => {
+    expect(problems.flat()).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { WebClient } from "../client.js";
 import type { MessageKey } from "../i18n/de.js";
 import { saveLanguage, savedLanguage, translator, type Language, type Translate } from "../i18n/language.js";
+import { setNotificationLanguage } from "../pwa.js";
 import { IdbStore } from "../store/idbStore.js";
 import { LanguageSwitch } from "./LanguageSwitch.js";
 import { Messenger } from "./Messenger.js";
@@ -41,6 +42,7 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = language;
     document.title = t("app.title");
+    void setNotificationLanguage(language).catch(() => undefined);
   }, [language]);
 
   const start = async () => {

@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { WebClient } from "../client.js";
 import type { Language, Translate } from "../i18n/language.js";
+import { renewPush } from "../pwa.js";
 import type { IdbStore } from "../store/idbStore.js";
 import { ChatList, type ChatRow } from "./ChatList.js";
 import { names, preview, type GroupEntry, type Person } from "./chatMeta.js";
@@ -97,6 +98,8 @@ export function Messenger(props: MessengerProps) {
       if (client.connection === "online" && was !== "online") {
         void loadGroups();
         void loadPeople();
+        // Browsers may renew a push subscription; the server learns the current one at each connection.
+        void renewPush(client.messenger).catch(() => undefined);
       }
       was = client.connection;
       refresh();

@@ -38,6 +38,7 @@ export const de = {
   "chats.unread": "{count} ungelesen",
   "chats.you": "Du",
   "chats.reacted": "hat mit {emoji} reagiert",
+  "chats.youReacted": "Du hast mit {emoji} reagiert",
   "chats.file": "Datei: {name}",
   "kind.direct": "Person",
   "kind.group": "Gruppe",

@@ -40,6 +40,7 @@ export const en: Record<MessageKey, string> = {
   "chats.unread": "{count} unread",
   "chats.you": "You",
   "chats.reacted": "reacted with {emoji}",
+  "chats.youReacted": "You reacted with {emoji}",
   "chats.file": "File: {name}",
   "kind.direct": "Person",
   "kind.group": "Group",

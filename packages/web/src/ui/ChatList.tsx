@@ -43,7 +43,18 @@ export function ChatList(props: {
           {rows.map((row) => {
             const meta = names.chat(row.chat);
             const last = row.last;
-            const sender = last && meta.kind !== "direct" ? `${names.person(last.from)}: ` : last?.outgoing ? `${t("chats.you")}: ` : "";
+            const own = last?.from === names.me;
+            const sender = !last
+              ? ""
+              : last.type === "reaction"
+                ? own
+                  ? ""
+                  : `${names.person(last.from)} `
+                : own
+                  ? `${t("chats.you")}: `
+                  : meta.kind !== "direct"
+                    ? `${names.person(last.from)}: `
+                    : "";
             return (
               <li key={row.chat}>
                 <button
@@ -61,7 +72,7 @@ export function ChatList(props: {
                       {meta.name}
                       <span class="kind"> · {t(`kind.${meta.kind}`)}</span>
                     </span>
-                    <span class="chat-last">{last ? `${sender}${preview(last, t)}` : ""}</span>
+                    <span class="chat-last">{last ? (last.type === "reaction" && own ? t("chats.youReacted", { emoji: last.text }) : `${sender}${preview(last, t)}`) : ""}</span>
                   </span>
                   <span class="chat-side">
                     {last ? <span class="chat-time">{shortWhen(last.sentAt, props.language)}</span> : null}

@@ -39,7 +39,7 @@ export function SearchPanel(props: { t: Translate; store: IdbStore; names: Names
         {found === undefined ? "" : found.length === 0 ? t("search.none") : t("search.count", { count: String(found.length) })}
       </p>
       {found && found.length > 0 ? (
-        <ul class="chats" aria-labelledby="panel-search">
+        <ul class="chats found" aria-labelledby="panel-search">
           {found.map((m) => (
             <li key={`${m.chat}:${m.id}`}>
               <button type="button" class="chat-row" onClick={() => props.onOpen(m.chat)}>

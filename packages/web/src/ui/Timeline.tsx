@@ -173,13 +173,24 @@ export function Timeline(props: {
       for (const r of reactions) counted.set(r.text, (counted.get(r.text) ?? 0) + 1);
       items.push(
         <li key={m.id} class={own ? "msg own" : "msg"} data-id={m.id}>
-          <div class="bubble">
-            {own ? <span class="sr-only">{t("chats.you")}: </span> : inGroup ? <p class="sender">{names.person(m.from)}</p> : null}
-            <p class="text">{preview(m, t)}</p>
-            <p class="meta">
-              <time dateTime={new Date(m.sentAt).toISOString()}>{clock(m.sentAt, props.language)}</time>
-              {own ? <span class="state"> · {t("chat.sent")}</span> : null}
-            </p>
+          <div class="line">
+            <div class="bubble">
+              {own ? <span class="sr-only">{t("chats.you")}: </span> : inGroup ? <p class="sender">{names.person(m.from)}</p> : null}
+              <p class="text">{preview(m, t)}</p>
+              <p class="meta">
+                <time dateTime={new Date(m.sentAt).toISOString()}>{clock(m.sentAt, props.language)}</time>
+                {own ? <span class="state"> · {t("chat.sent")}</span> : null}
+              </p>
+            </div>
+            <button
+              type="button"
+              class="react"
+              aria-expanded={picking === m.id}
+              aria-controls={picking === m.id ? `pick-${m.id}` : undefined}
+              onClick={() => setPicking(picking === m.id ? undefined : m.id)}
+            >
+              {t("chat.react")}
+            </button>
           </div>
           <div class="under">
             {counted.size > 0 ? (
@@ -191,15 +202,6 @@ export function Timeline(props: {
                 ))}
               </ul>
             ) : null}
-            <button
-              type="button"
-              class="react"
-              aria-expanded={picking === m.id}
-              aria-controls={picking === m.id ? `pick-${m.id}` : undefined}
-              onClick={() => setPicking(picking === m.id ? undefined : m.id)}
-            >
-              {t("chat.react")}
-            </button>
             {picking === m.id ? (
               <div class="picker" id={`pick-${m.id}`} role="group" aria-label={t("chat.react")} onKeyDown={(e) => e.key === "Escape" && setPicking(undefined)}>
                 {EMOJIS.map((emoji) => (

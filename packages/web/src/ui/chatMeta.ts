@@ -19,6 +19,8 @@ export interface ChatMeta {
 }
 
 export interface Names {
+  /** This person's ID. */
+  me: string;
   person(user: string): string;
   chat(chat: string): ChatMeta;
 }
@@ -28,6 +30,7 @@ export function names(t: Translate, me: string, people: Person[], groups: Map<st
   const peers = new Map(people.filter((p) => p.user !== me).map((p) => [directChat(p.user), p.user]));
   const person = (user: string) => (user === me ? t("chats.you") : (byUser.get(user)?.name ?? t("person.unknown", { id: user })));
   return {
+    me,
     person,
     chat(chat) {
       const group = groups.get(chat);

@@ -273,9 +273,36 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     expect(got).toContain("Hallo Cem, hier ist der Browser.");
     await momedo(`${home}/cem`, "send", anna.id, "Hallo zurück von der Kommandozeile");
     await expect.poll(() => bubbles(annaPage), { timeout: 20_000 }).toContain("Hallo zurück von der Kommandozeile");
+    // Screen readers hear it: the live region says who wrote what.
+    await expect.poll(() => annaPage.locator("[aria-live]").textContent()).toBe(`Neue Nachricht von ${cem.name}: Hallo zurück von der Kommandozeile`);
     const rows = await annaPage.locator(".chat-row").allTextContents();
     expect(rows[0]).toContain(cem.name); // latest activity first
     expect(rows[1]).toContain(ben.name);
+  });
+
+  it("works with the keyboard alone: skip link first, a visible focus, Enter opens and sends", async () => {
+    await annaPage.goto(`${url}/`);
+    await chatsShown(annaPage);
+    const focused = () =>
+      annaPage.evaluate(() => {
+        const element = document.activeElement as HTMLElement;
+        return { text: element.textContent ?? "", id: element.id, outline: getComputedStyle(element).outlineStyle };
+      });
+    const tabTo = async (found: (f: { text: string; id: string }) => boolean) => {
+      for (let i = 0; i < 25 && !found(await focused()); i++) await annaPage.keyboard.press("Tab");
+      const f = await focused();
+      expect(found(f), JSON.stringify(f)).toBe(true);
+      expect(f.outline).toBe("solid");
+    };
+    await annaPage.keyboard.press("Tab");
+    expect((await focused()).text).toBe("Zum Inhalt springen");
+    await tabTo((f) => f.text.includes(ben.name));
+    await annaPage.keyboard.press("Enter");
+    await expect.poll(async () => (await focused()).id).toBe("chat-title");
+    await tabTo((f) => f.id === "composer-text");
+    await annaPage.keyboard.type("Nur mit der Tastatur geschrieben");
+    await annaPage.keyboard.press("Enter");
+    await expect.poll(() => bubbles(benPage), { timeout: 20_000 }).toContain("Nur mit der Tastatur geschrieben");
   });
 
   it("a browser without the server: what was sent meanwhile arrives, what it wrote goes out after reconnect", async () => {

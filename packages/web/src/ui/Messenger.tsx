@@ -36,6 +36,7 @@ export function Messenger(props: MessengerProps) {
   const [panel, setPanel] = useState<Panel>("chats");
   const [version, setVersion] = useState(0);
   const [connection, setConnection] = useState(client.connection);
+  const [browserOffline, setBrowserOffline] = useState(!navigator.onLine);
   const [queued, setQueued] = useState(client.pending.length);
   const [failure, setFailure] = useState<string | undefined>(undefined);
   const [announcement, setAnnouncement] = useState("");
@@ -106,11 +107,23 @@ export function Messenger(props: MessengerProps) {
     });
     void loadGroups();
     void loadPeople();
-    // The browser knows first when the network is back: try at once instead of waiting out the backoff.
-    const online = () => void client.connect().catch(() => undefined);
+    // The browser knows first when the network goes and comes back: a socket on a dead network
+    // can look open for minutes, so it is closed at once (sends wait in the outbox), and the
+    // connection is made again as soon as the network is back, without waiting out the backoff.
+    let closing = Promise.resolve();
+    const offline = () => {
+      setBrowserOffline(true);
+      closing = client.close().catch(() => undefined);
+    };
+    const online = () => {
+      setBrowserOffline(false);
+      void closing.then(() => client.connect()).catch(() => undefined);
+    };
+    addEventListener("offline", offline);
     addEventListener("online", online);
     return () => {
       stop();
+      removeEventListener("offline", offline);
       removeEventListener("online", online);
     };
   }, []);
@@ -143,7 +156,7 @@ export function Messenger(props: MessengerProps) {
       </a>
       <header class="topbar">
         <h1 class="brand">{t("app.title")}</h1>
-        <ConnectionStatus t={t} state={connection} queued={queued} />
+        <ConnectionStatus t={t} state={browserOffline ? "offline" : connection} queued={queued} />
         <LanguageSwitch t={t} language={props.language} onSwitch={props.onSwitchLanguage} />
       </header>
       {failure ? (
@@ -168,7 +181,7 @@ export function Messenger(props: MessengerProps) {
               client={client}
               me={me.user}
               people={people}
-              online={connection === "online"}
+              online={connection === "online" && !browserOffline}
               onClose={() => setPanel("chats")}
               onPerson={(user) => openChat(client.directChat(user))}
               onCreated={(chat) => void created(chat)}

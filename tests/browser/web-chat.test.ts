@@ -378,6 +378,14 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await annaPage.getByRole("button", { name: /Deutsch/ }).click();
   });
 
+  it("keeps its contrast in dark mode", async () => {
+    await annaPage.emulateMedia({ colorScheme: "dark" });
+    await openChat(annaPage, ben.name);
+    await axe(annaPage, "timeline (dark)");
+    await shoot(annaPage, "chat-dark");
+    await annaPage.emulateMedia({ colorScheme: "light" });
+  });
+
   it("opens a chat of 10,000 messages and scrolls to its top (only a window is in the page)", async () => {
     const seed = await seedScript();
     await benContext.route(`${url}/__test/seed.js`, (route) => route.fulfill({ body: seed, contentType: "text/javascript" }));

@@ -47,6 +47,9 @@ export function Messenger(props: MessengerProps) {
   openRef.current = open;
 
   const named = useMemo(() => names(t, me.user, people ?? [], groups, (user) => client.directChat(user)), [t, people, groups]);
+  // The client's listener outlives renders: it reads the current names and language through this.
+  const current = useRef({ named, t });
+  current.current = { named, t };
 
   const loadGroups = async () => {
     if (client.connection !== "online") return;
@@ -74,7 +77,8 @@ export function Messenger(props: MessengerProps) {
       next.set(s.chat, s.last.id);
       // New from someone else since the last look: say so (the open chat says it itself).
       if (seen && seen.get(s.chat) !== s.last.id && !s.last.outgoing && s.last.fromDevice !== me.device && s.chat !== openRef.current) {
-        setAnnouncement(t("chat.newMessage", { name: named.person(s.last.from), text: preview(s.last, t) }));
+        const { named: now, t: say } = current.current;
+        setAnnouncement(say("chat.newMessage", { name: now.person(s.last.from), text: preview(s.last, say) }));
       }
     }
     lastSeen.current = next;

@@ -125,7 +125,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
 
   const openChat = async (page: Page, name: string) => {
     await chatRow(page, name).click();
-    await expect.poll(() => page.locator("#chat-title").textContent()).toBe(name);
+    await expect.poll(() => page.locator("#chat-title").textContent(), { timeout: 10_000 }).toBe(name);
   };
 
   /** The chats list's row of a chat by its name (not a row whose last message merely mentions it). */
@@ -186,7 +186,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     expect(response?.headers()["content-security-policy"]).toBe(WEB_APP_CSP);
     expect(WEB_APP_CSP).toMatch(/script-src 'self';/);
     expect(WEB_APP_CSP).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
-    await expect.poll(() => annaPage.getByRole("status").textContent()).toContain("noch nicht eingerichtet");
+    await expect.poll(() => annaPage.getByRole("status").textContent(), { timeout: 10_000 }).toContain("noch nicht eingerichtet");
     expect(await annaPage.locator("main").textContent()).toContain("QR-Code");
     await axe(annaPage, "entrance");
     await shoot(annaPage, "entrance");
@@ -194,9 +194,9 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
 
   it("refuses a broken invite in words, in the chosen language", async () => {
     await annaPage.goto(`${url}/join#c=${"A".repeat(16)}`);
-    await expect.poll(() => annaPage.getByRole("status").textContent()).toContain("Diese Einladung ist ungültig");
+    await expect.poll(() => annaPage.getByRole("status").textContent(), { timeout: 10_000 }).toContain("Diese Einladung ist ungültig");
     await annaPage.getByRole("button", { name: /English/ }).click();
-    await expect.poll(() => annaPage.getByRole("status").textContent()).toContain("This invite is not valid");
+    await expect.poll(() => annaPage.getByRole("status").textContent(), { timeout: 10_000 }).toContain("This invite is not valid");
     await annaPage.getByRole("button", { name: /Deutsch/ }).click();
   });
 
@@ -207,7 +207,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     expect(new URL(annaPage.url()).hash).toBe(""); // the invite's code is gone from the address bar
     await benPage.goto(ben.invite);
     await expect.poll(() => benPage.locator(".welcome").textContent(), { timeout: 30_000 }).toContain(`Willkommen, ${ben.name}!`);
-    await expect.poll(() => status(annaPage)).toBe("Online");
+    await expect.poll(() => status(annaPage), { timeout: 10_000 }).toBe("Online");
     await axe(annaPage, "chats list (empty, welcome)");
     await shoot(annaPage, "welcome");
   });
@@ -215,7 +215,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
   it("says plainly that a used invite is used", async () => {
     const { context, page } = await profile(PHONE);
     await page.goto(anna.invite);
-    await expect.poll(() => page.getByRole("status").textContent()).toContain("bereits verwendet");
+    await expect.poll(() => page.getByRole("status").textContent(), { timeout: 10_000 }).toContain("bereits verwendet");
     await context.close();
   });
 
@@ -232,17 +232,17 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await axe(annaPage, "new conversation");
     await shoot(annaPage, "new-conversation");
     await annaPage.getByRole("button", { name: `Schreiben an ${ben.name}`, exact: true }).click();
-    await expect.poll(() => annaPage.locator("#chat-title").textContent()).toBe(ben.name);
+    await expect.poll(() => annaPage.locator("#chat-title").textContent(), { timeout: 10_000 }).toBe(ben.name);
     await write(annaPage, "Hallo Ben, denkst du an den Elternabend?");
     await expect.poll(() => annaPage.locator(".msg.own .state").last().textContent(), { timeout: 20_000 }).toContain("gesendet");
 
     // Ben: the chat is in the list with Anna's name, the message and one unread.
     const row = benPage.locator(".chat-row").first();
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("Hallo Ben");
-    expect(await row.textContent()).toContain(anna.name);
-    expect(await row.textContent()).toContain("1 ungelesen");
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain(anna.name);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain("1 ungelesen");
     await row.click();
-    await expect.poll(() => bubbles(benPage)).toEqual(["Hallo Ben, denkst du an den Elternabend?"]);
+    await expect.poll(() => bubbles(benPage), { timeout: 10_000 }).toEqual(["Hallo Ben, denkst du an den Elternabend?"]);
     const box = benPage.locator("#composer-text");
     await box.fill("Ja!");
     await box.press("Shift+Enter");
@@ -274,10 +274,12 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await momedo(`${home}/cem`, "send", anna.id, "Hallo zurück von der Kommandozeile");
     await expect.poll(() => bubbles(annaPage), { timeout: 20_000 }).toContain("Hallo zurück von der Kommandozeile");
     // Screen readers hear it: the live region says who wrote what.
-    await expect.poll(() => annaPage.locator("[aria-live]").textContent()).toBe(`Neue Nachricht von ${cem.name}: Hallo zurück von der Kommandozeile`);
-    const rows = await annaPage.locator(".chat-row").allTextContents();
-    expect(rows[0]).toContain(cem.name); // latest activity first
-    expect(rows[1]).toContain(ben.name);
+    await expect.poll(() => annaPage.locator("[aria-live]").textContent(), { timeout: 10_000 }).toBe(`Neue Nachricht von ${cem.name}: Hallo zurück von der Kommandozeile`);
+    // Latest activity first.
+    await expect.poll(() => annaPage.locator(".chat-row").allTextContents(), { timeout: 10_000 }).toEqual([
+      expect.stringContaining(cem.name),
+      expect.stringContaining(ben.name),
+    ]);
   });
 
   it("works with the keyboard alone: skip link first, a visible focus, Enter opens and sends", async () => {
@@ -298,7 +300,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     expect((await focused()).text).toBe("Zum Inhalt springen");
     await tabTo((f) => f.text.includes(ben.name));
     await annaPage.keyboard.press("Enter");
-    await expect.poll(async () => (await focused()).id).toBe("chat-title");
+    await expect.poll(async () => (await focused()).id, { timeout: 10_000 }).toBe("chat-title");
     await tabTo((f) => f.id === "composer-text");
     await annaPage.keyboard.type("Nur mit der Tastatur geschrieben");
     await annaPage.keyboard.press("Enter");
@@ -312,13 +314,13 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await expect.poll(() => status(benPage), { timeout: 15_000 }).not.toBe("Online");
     await openChat(benPage, anna.name);
     await write(benPage, "Geschrieben im Funkloch");
-    await expect.poll(() => status(benPage)).toContain("1 Nachricht wartet");
-    expect(await benPage.locator(".msg.pending .state").textContent()).toContain("wird gesendet");
+    await expect.poll(() => status(benPage), { timeout: 10_000 }).toContain("1 Nachricht wartet");
+    await expect.poll(() => benPage.locator(".msg.pending .state").textContent(), { timeout: 10_000 }).toContain("wird gesendet");
 
     server = await startServer(data, port, ["--no-tls"]);
     await expect.poll(() => bubbles(annaPage), { timeout: 45_000 }).toContain("Geschrieben im Funkloch");
-    await expect.poll(() => status(benPage)).toBe("Online");
-    expect(await benPage.locator(".msg.pending").count()).toBe(0);
+    await expect.poll(() => status(benPage), { timeout: 10_000 }).toBe("Online");
+    await expect.poll(() => benPage.locator(".msg.pending").count(), { timeout: 10_000 }).toBe(0);
 
     // Ben's profile loses the network (the page stays open); Anna and Cem write meanwhile, Ben
     // writes too; once the network is back, both ways arrive.
@@ -328,7 +330,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await expect.poll(() => annaPage.locator(".msg.own .state").last().textContent(), { timeout: 20_000 }).toContain("gesendet");
     await momedo(`${home}/cem`, "send", ben.id, "Grüße von Cem");
     await write(benPage, "Bin gleich wieder da");
-    await expect.poll(() => status(benPage)).toContain("1 Nachricht wartet");
+    await expect.poll(() => status(benPage), { timeout: 10_000 }).toContain("1 Nachricht wartet");
     expect(await bubbles(benPage)).not.toContain("Während du weg warst");
     await benContext.setOffline(false);
     await expect.poll(() => bubbles(benPage), { timeout: 30_000 }).toContain("Während du weg warst");
@@ -351,9 +353,9 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
 
     await openChat(benPage, "Elternbrief 7b");
     await expect.poll(() => bubbles(benPage), { timeout: 20_000 }).toEqual(["Am Freitag fällt die 6. Stunde aus."]);
-    await expect.poll(() => benPage.getByRole("note").textContent()).toContain("In diesem Kanal schreiben nur Admins");
+    await expect.poll(() => benPage.getByRole("note").textContent(), { timeout: 10_000 }).toContain("In diesem Kanal schreiben nur Admins");
     expect(await benPage.locator("#composer-text").count()).toBe(0);
-    expect(await benPage.locator(".msg .sender").first().textContent()).toBe(anna.name);
+    await expect.poll(() => benPage.locator(".msg .sender").first().textContent(), { timeout: 10_000 }).toBe(anna.name);
     await axe(benPage, "channel (member)");
     await shoot(benPage, "channel");
   });
@@ -363,17 +365,17 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await benPage.getByRole("button", { name: "Suchen" }).click();
     await benPage.getByLabel("Suchbegriff").fill("elternabend");
     await benPage.getByLabel("Suchbegriff").press("Enter");
-    await expect.poll(() => benPage.locator("#search-status").textContent()).toBe("1 Treffer");
+    await expect.poll(() => benPage.locator("#search-status").textContent(), { timeout: 10_000 }).toBe("1 Treffer");
     await axe(benPage, "search");
     await shoot(benPage, "search");
     await benPage.locator(".chat-row").first().click();
-    await expect.poll(() => benPage.locator("#chat-title").textContent()).toBe(anna.name);
+    await expect.poll(() => benPage.locator("#chat-title").textContent(), { timeout: 10_000 }).toBe(anna.name);
   });
 
   it("switches to English everywhere", async () => {
     await annaPage.getByRole("button", { name: /English/ }).click();
-    await expect.poll(() => annaPage.getByRole("heading", { name: "Conversations" }).count()).toBe(1);
-    expect(await annaPage.getAttribute("html", "lang")).toBe("en");
+    await expect.poll(() => annaPage.getByRole("heading", { name: "Conversations" }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => annaPage.getAttribute("html", "lang"), { timeout: 10_000 }).toBe("en");
     await axe(annaPage, "chats list (English)");
     await annaPage.getByRole("button", { name: /Deutsch/ }).click();
   });
@@ -426,7 +428,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
       await benPage.mouse.wheel(0, 2000);
       await benPage.waitForTimeout(100);
     }
-    await expect.poll(() => benPage.locator(".timeline .msg .text").first().textContent()).not.toBe(`Nachricht 1 von ${SEEDED}`);
+    await expect.poll(() => benPage.locator(".timeline .msg .text").first().textContent(), { timeout: 10_000 }).not.toBe(`Nachricht 1 von ${SEEDED}`);
     await shoot(benPage, "long-chat");
   });
 

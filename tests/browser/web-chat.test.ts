@@ -356,6 +356,10 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await expect.poll(() => benPage.getByRole("note").textContent(), { timeout: 10_000 }).toContain("In diesem Kanal schreiben nur Admins");
     expect(await benPage.locator("#composer-text").count()).toBe(0);
     await expect.poll(() => benPage.locator(".msg .sender").first().textContent(), { timeout: 10_000 }).toBe(anna.name);
+    await benPage.getByRole("button", { name: "Mitglieder (2)" }).click();
+    await expect.poll(() => benPage.locator("#chat-members li").allTextContents(), { timeout: 10_000 }).toEqual(
+      expect.arrayContaining([`${anna.name}Inhaber:in`, "DuMitglied"]),
+    );
     await axe(benPage, "channel (member)");
     await shoot(benPage, "channel");
   });

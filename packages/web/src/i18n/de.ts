@@ -93,6 +93,11 @@ export const de = {
   "chat.send": "Senden",
   "chat.composerHint": "Enter sendet, Umschalt+Enter macht eine neue Zeile.",
   "chat.channelNote": "In diesem Kanal schreiben nur Admins. Du kannst lesen und mit Reaktionen antworten.",
+  "chat.members": "Mitglieder ({count})",
+  "chat.membersLabel": "Mitglieder und ihre Rollen",
+  "role.owner": "Inhaber:in",
+  "role.admin": "Admin",
+  "role.member": "Mitglied",
   "chat.reactFailed": "Die Reaktion ging nicht: {error}",
 } as const;
 

@@ -95,5 +95,10 @@ export const en: Record<MessageKey, string> = {
   "chat.send": "Send",
   "chat.composerHint": "Enter sends, Shift+Enter starts a new line.",
   "chat.channelNote": "Only admins write in this channel. You can read and answer with reactions.",
+  "chat.members": "Members ({count})",
+  "chat.membersLabel": "Members and their roles",
+  "role.owner": "Owner",
+  "role.admin": "Admin",
+  "role.member": "Member",
   "chat.reactFailed": "The reaction did not work: {error}",
 };

@@ -3,7 +3,7 @@
 // sender names in groups, sending/sent, reactions, and the composer, which a channel's members
 // (not its admins) do not get.
 import type { ChatMessage } from "@momedo/core";
-import { isDirectChatId, type Role } from "@momedo/protocol";
+import { isDirectChatId, type GroupMemberInfo, type Role } from "@momedo/protocol";
 import type { JSX } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { OutboxEntry, WebClient } from "../client.js";
@@ -44,7 +44,8 @@ export function Timeline(props: {
   const chat = meta.chat;
   const me = client.me.user;
   const [page, setPage] = useState<Page | undefined>(undefined);
-  const [info, setInfo] = useState<{ kind: ChatKind; role?: Role }>({ kind: meta.kind, ...(meta.role ? { role: meta.role } : {}) });
+  const [info, setInfo] = useState<{ kind: ChatKind; role?: Role; members?: GroupMemberInfo[] }>({ kind: meta.kind, ...(meta.role ? { role: meta.role } : {}) });
+  const [showMembers, setShowMembers] = useState(false);
   const [picking, setPicking] = useState<string | undefined>(undefined);
   const [problem, setProblem] = useState("");
   const scroller = useRef<HTMLDivElement>(null);
@@ -85,7 +86,13 @@ export function Timeline(props: {
     if (meta.kind !== "direct" && client.connection === "online") {
       client.messenger
         .info(chat)
-        .then((r) => setInfo({ kind: r.kind === "channel" ? "channel" : r.kind === "direct" ? "direct" : "group", role: r.members.find((m) => m.user === me)?.role }))
+        .then((r) =>
+          setInfo({
+            kind: r.kind === "channel" ? "channel" : r.kind === "direct" ? "direct" : "group",
+            role: r.members.find((m) => m.user === me)?.role,
+            members: r.members,
+          }),
+        )
         .catch(() => undefined);
     }
   }, []);
@@ -244,7 +251,28 @@ export function Timeline(props: {
           {meta.name}
         </h2>
         <span class="kind">{t(`kind.${info.kind}`)}</span>
+        {info.members && info.kind !== "direct" ? (
+          <button
+            type="button"
+            class="button members-toggle"
+            aria-expanded={showMembers}
+            aria-controls="chat-members"
+            onClick={() => setShowMembers(!showMembers)}
+          >
+            {t("chat.members", { count: String(info.members.length) })}
+          </button>
+        ) : null}
       </div>
+      {showMembers && info.members ? (
+        <ul class="members" id="chat-members" aria-label={t("chat.membersLabel")}>
+          {info.members.map((m) => (
+            <li key={m.user}>
+              <span>{m.user === me ? t("chats.you") : m.name || names.person(m.user)}</span>
+              <span class="role">{t(`role.${m.role}`)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <div class="scroller" ref={scroller} onScroll={onScroll} tabIndex={0} aria-labelledby="chat-title">
         <div class="spacer" style={{ height: `${above}px` }} />
         {page === undefined ? <p class="muted">{t("chat.loading")}</p> : items.length === 0 ? <p class="muted">{t("chat.empty")}</p> : null}

@@ -421,6 +421,8 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await benPage.locator(".scroller").evaluate((el) => (el.scrollTop = 0));
     await benPage.locator(".msg .text", { hasText: `Nachricht 1 von ${SEEDED}` }).waitFor({ timeout: 20_000 });
     const scrolled = Date.now() - scrolling;
+    // Ten days ago: the day separator names the date (today's says "Heute").
+    expect(await benPage.locator(".day h3").first().textContent()).toMatch(/^\w+, \d+\. \w+ \d{4}$/u);
     expect(await benPage.locator(".timeline .msg").count()).toBeLessThan(200);
     figures.push(
       `open a chat of ${SEEDED} messages: ${opened} ms to show its end (${inPage} messages in the page), ${read} ms until ${SEEDED / 2} unread are marked read; scroll to its top: ${scrolled} ms`,

@@ -132,10 +132,14 @@ export function Messenger(props: MessengerProps) {
     };
   }, []);
 
-  // A group someone else made appears with its first message: fetch its name then.
+  // A group someone else made appears with its first message: fetch its name then (once per group).
+  const asked = useRef(new Set<string>());
   useEffect(() => {
-    if (rows?.some((r) => r.chat.startsWith("g.") && !groups.has(r.chat))) void loadGroups();
-  }, [rows]);
+    const unknown = (rows ?? []).filter((r) => r.chat.startsWith("g.") && !groups.has(r.chat) && !asked.current.has(r.chat));
+    if (unknown.length === 0 || client.connection !== "online") return;
+    for (const r of unknown) asked.current.add(r.chat);
+    void loadGroups();
+  }, [rows, connection]);
 
   const allRows = useMemo(() => {
     const listed = new Set((rows ?? []).map((r) => r.chat));

@@ -436,6 +436,25 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     }
     await expect.poll(() => benPage.locator(".timeline .msg .text").first().textContent(), { timeout: 10_000 }).not.toBe(`Nachricht 1 von ${SEEDED}`);
     await shoot(benPage, "long-chat");
+
+    // A search hit in the middle opens the chat there, the hit focused and in view.
+    await benPage.getByRole("button", { name: "Suchen" }).click();
+    const searching = Date.now();
+    await benPage.getByLabel("Suchbegriff").fill(`Nachricht 5000 von`);
+    await benPage.getByLabel("Suchbegriff").press("Enter");
+    await expect.poll(() => benPage.locator("#search-status").textContent(), { timeout: 20_000 }).toBe("1 Treffer");
+    const searched = Date.now() - searching;
+    const jumping = Date.now();
+    await benPage.locator(".found .chat-row").first().click();
+    await expect.poll(() => benPage.evaluate(() => document.activeElement?.textContent ?? ""), { timeout: 10_000 }).toContain(`Nachricht 5000 von ${SEEDED}`);
+    const jumped = Date.now() - jumping;
+    const inView = await benPage.locator(".msg.hit").evaluate((hit) => {
+      const box = hit.getBoundingClientRect();
+      const view = hit.closest(".scroller")!.getBoundingClientRect();
+      return box.top >= view.top && box.bottom <= view.bottom;
+    });
+    expect(inView).toBe(true);
+    figures.push(`search the local history (over ${SEEDED} messages): ${searched} ms; open the chat at the hit: ${jumped} ms`);
   });
 
   it("logged no CSP violation or script error on any page", () => {

@@ -1,6 +1,7 @@
 // The messenger once this browser is a device: the chats list (or the new-conversation and
 // search panels) beside the open chat on wide screens, one after the other on phones; the
 // connection's state and new messages are announced to screen readers.
+import type { ChatMessage } from "@momedo/core";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { WebClient } from "../client.js";
 import type { Language, Translate } from "../i18n/language.js";
@@ -33,6 +34,8 @@ export function Messenger(props: MessengerProps) {
   const [people, setPeople] = useState<Person[] | undefined>(undefined);
   const [groups, setGroups] = useState<Map<string, GroupEntry>>(new Map());
   const [open, setOpen] = useState<string | undefined>(undefined);
+  /** A search hit to show in the open chat. */
+  const [hit, setHit] = useState<ChatMessage | undefined>(undefined);
   const [panel, setPanel] = useState<Panel>("chats");
   const [version, setVersion] = useState(0);
   const [connection, setConnection] = useState(client.connection);
@@ -147,7 +150,8 @@ export function Messenger(props: MessengerProps) {
     return [...(rows ?? []), ...empty];
   }, [rows, groups]);
 
-  const openChat = (chat: string) => {
+  const openChat = (chat: string, found?: ChatMessage) => {
+    setHit(found);
     setOpen(chat);
     setPanel("chats");
   };
@@ -195,7 +199,7 @@ export function Messenger(props: MessengerProps) {
               onCreated={(chat) => void created(chat)}
             />
           ) : panel === "search" ? (
-            <SearchPanel t={t} store={store} names={named} language={props.language} onClose={() => setPanel("chats")} onOpen={openChat} />
+            <SearchPanel t={t} store={store} names={named} language={props.language} onClose={() => setPanel("chats")} onOpen={(m) => openChat(m.chat, m)} />
           ) : (
             <ChatList
               t={t}
@@ -203,7 +207,7 @@ export function Messenger(props: MessengerProps) {
               rows={rows ? allRows : undefined}
               names={named}
               open={open}
-              onOpen={openChat}
+              onOpen={(chat) => openChat(chat)}
               onNew={() => setPanel("new")}
               onSearch={() => setPanel("search")}
             />
@@ -212,7 +216,8 @@ export function Messenger(props: MessengerProps) {
         <main class="conversation" id="main" tabIndex={-1}>
           {open ? (
             <Timeline
-              key={open}
+              key={`${open}:${hit?.id ?? ""}`}
+              hit={hit}
               client={client}
               store={store}
               meta={named.chat(open)}

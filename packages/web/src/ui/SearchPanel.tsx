@@ -6,7 +6,7 @@ import type { IdbStore } from "../store/idbStore.js";
 import { preview, type Names } from "./chatMeta.js";
 import { shortWhen } from "./time.js";
 
-export function SearchPanel(props: { t: Translate; store: IdbStore; names: Names; language: Language; onClose: () => void; onOpen: (chat: string) => void }) {
+export function SearchPanel(props: { t: Translate; store: IdbStore; names: Names; language: Language; onClose: () => void; onOpen: (found: ChatMessage) => void }) {
   const { t } = props;
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<ChatMessage[] | undefined>(undefined);
@@ -42,7 +42,7 @@ export function SearchPanel(props: { t: Translate; store: IdbStore; names: Names
         <ul class="chats found" aria-labelledby="panel-search">
           {found.map((m) => (
             <li key={`${m.chat}:${m.id}`}>
-              <button type="button" class="chat-row" onClick={() => props.onOpen(m.chat)}>
+              <button type="button" class="chat-row" onClick={() => props.onOpen(m)}>
                 <span class="chat-main">
                   <span class="chat-name">{props.names.chat(m.chat).name}</span>
                   <span class="chat-last">

@@ -36,6 +36,8 @@ export function Timeline(props: {
   t: Translate;
   language: Language;
   version: number;
+  /** A message to show (a search hit) instead of the chat's end. */
+  hit?: ChatMessage | undefined;
   onBack: () => void;
   onRead: () => void;
   onAnnounce: (text: string) => void;
@@ -55,6 +57,7 @@ export function Timeline(props: {
   const loading = useRef(false);
   const pageRef = useRef<Page | undefined>(undefined);
   const lastShown = useRef<string | undefined>(undefined);
+  const hitShown = useRef(false);
 
   const load = async (from: number | "end") => {
     const count = await store.countMessages(chat);
@@ -81,8 +84,13 @@ export function Timeline(props: {
   };
 
   useEffect(() => {
-    heading.current?.focus();
-    void load("end").then(() => (lastShown.current ??= ""));
+    if (props.hit) {
+      atEnd.current = false;
+      void hitPosition(props.hit).then((at) => load(Math.max(0, at - WINDOW / 2)));
+    } else {
+      heading.current?.focus();
+      void load("end").then(() => (lastShown.current ??= ""));
+    }
     if (meta.kind !== "direct" && client.connection === "online") {
       client.messenger
         .info(chat)
@@ -107,9 +115,28 @@ export function Timeline(props: {
     void load(atEnd.current ? "end" : pageRef.current.start);
   }, [props.version]);
 
+  /** Where a message stands in the timeline: a binary search by send time over one-message pages. */
+  const hitPosition = async (hit: ChatMessage) => {
+    let low = 0;
+    let high = await store.countMessages(chat);
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      const [m] = await store.messages(chat, middle, 1);
+      if (m && m.sentAt < hit.sentAt) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el && atEnd.current) el.scrollTop = el.scrollHeight;
+    const shown = props.hit && page && !hitShown.current ? el?.querySelector<HTMLElement>(`[data-id="${props.hit.id}"]`) : null;
+    if (shown) {
+      hitShown.current = true;
+      shown.scrollIntoView({ block: "center" });
+      shown.focus();
+    }
   }, [page]);
 
   const onScroll = () => {
@@ -179,7 +206,7 @@ export function Timeline(props: {
       const counted = new Map<string, number>();
       for (const r of reactions) counted.set(r.text, (counted.get(r.text) ?? 0) + 1);
       items.push(
-        <li key={m.id} class={own ? "msg own" : "msg"} data-id={m.id}>
+        <li key={m.id} class={`msg${own ? " own" : ""}${props.hit?.id === m.id ? " hit" : ""}`} data-id={m.id} tabIndex={props.hit?.id === m.id ? -1 : undefined}>
           <div class="line">
             <div class="bubble">
               {own ? <span class="sr-only">{t("chats.you")}: </span> : inGroup ? <p class="sender">{names.person(m.from)}</p> : null}

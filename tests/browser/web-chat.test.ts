@@ -384,6 +384,16 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     await annaPage.getByRole("button", { name: /Deutsch/ }).click();
   });
 
+  it("offers notifications for this device and asks the browser only on a click", async () => {
+    await annaPage.setViewportSize(DESKTOP);
+    const state = annaPage.locator("#notifications-state");
+    await expect.poll(() => state.textContent(), { timeout: 10_000 }).toBe("Benachrichtigungen sind aus.");
+    const button = annaPage.getByRole("button", { name: "Benachrichtigungen einschalten" });
+    expect(await button.count()).toBe(1);
+    expect(await annaPage.evaluate(() => Notification.permission)).toBe("default");
+    await axe(annaPage, "chats list with notifications");
+  });
+
   it("keeps its contrast in dark mode", async () => {
     await annaPage.emulateMedia({ colorScheme: "dark" });
     await openChat(annaPage, ben.name);

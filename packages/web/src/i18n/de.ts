@@ -5,6 +5,11 @@ export const de = {
   "skip": "Zum Inhalt springen",
   "language.label": "Sprache",
   "language.switch": "English",
+  "notifications.on": "Benachrichtigungen sind an: Dieses Gerät meldet neue Nachrichten, auch wenn momedo geschlossen ist (ohne Inhalt).",
+  "notifications.off": "Benachrichtigungen sind aus.",
+  "notifications.denied": "Benachrichtigungen sind im Browser gesperrt; in den Einstellungen der Seite erlauben.",
+  "notifications.turnOn": "Benachrichtigungen einschalten",
+  "notifications.turnOff": "Benachrichtigungen ausschalten",
 
   "shell.checking": "Dieses Gerät wird geprüft …",
   "shell.notEnrolled": "Dieser Browser ist noch nicht eingerichtet.",

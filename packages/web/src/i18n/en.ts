@@ -7,6 +7,11 @@ export const en: Record<MessageKey, string> = {
   "skip": "Skip to content",
   "language.label": "Language",
   "language.switch": "Deutsch",
+  "notifications.on": "Notifications are on: this device reports new messages even when momedo is closed (without their content).",
+  "notifications.off": "Notifications are off.",
+  "notifications.denied": "Notifications are blocked in the browser; allow them in the site settings.",
+  "notifications.turnOn": "Turn notifications on",
+  "notifications.turnOff": "Turn notifications off",
 
   "shell.checking": "Checking this device …",
   "shell.notEnrolled": "This browser is not set up yet.",

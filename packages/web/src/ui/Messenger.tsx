@@ -12,6 +12,7 @@ import { names, preview, type GroupEntry, type Person } from "./chatMeta.js";
 import { ConnectionStatus } from "./ConnectionStatus.js";
 import { LanguageSwitch } from "./LanguageSwitch.js";
 import { NewChat } from "./NewChat.js";
+import { NotificationsSwitch } from "./NotificationsSwitch.js";
 import { SearchPanel } from "./SearchPanel.js";
 import { Timeline } from "./Timeline.js";
 
@@ -212,6 +213,9 @@ export function Messenger(props: MessengerProps) {
               onSearch={() => setPanel("search")}
             />
           )}
+          {panel === "chats" ? (
+            <NotificationsSwitch t={t} messenger={client.messenger} online={connection === "online" && !browserOffline} />
+          ) : null}
         </section>
         <main class="conversation" id="main" tabIndex={-1}>
           {open ? (

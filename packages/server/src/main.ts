@@ -125,7 +125,7 @@ program
         ...server.listening.filter((u) => u !== server.url).map((u) => `  auch / also: ${u}`),
         server.fingerprint ? `Zertifikat / certificate SHA-256: ${server.fingerprint}` : "ohne TLS / without TLS",
         `Daten / data: ${data}`,
-        `Verwaltung / admin console: ${server.url}/admin/`,
+        `Web-App / web app: ${server.url}/   Verwaltung / admin console: ${server.url}/admin/`,
         `Person hinzufügen / add a person: momedo-server admin add-user --name "Vorname Nachname" --data ${data}`,
       ].join("\n"),
     );

@@ -1,10 +1,27 @@
-// Writing a message: Enter sends, Shift+Enter starts a new line.
-import { useState } from "preact/hooks";
+// Writing a message: Enter sends, Shift+Enter starts a new line. A file or photo is attached
+// with a button (a camera on phones); the current location goes with it only when ticked, and
+// the browser asks for it only then.
+import { useRef, useState } from "preact/hooks";
+import type { FileLocation } from "@momedo/core";
 import type { Translate } from "../i18n/language.js";
 
-export function Composer(props: { t: Translate; name: string; onSend: (text: string) => Promise<void> }) {
+export interface FileChoice {
+  file: File;
+  original: boolean;
+  location?: FileLocation;
+  takenAt?: number;
+}
+
+export function Composer(props: { t: Translate; name: string; onSend: (text: string) => Promise<void>; onSendFile?: (choice: FileChoice) => Promise<void> }) {
   const { t } = props;
   const [text, setText] = useState("");
+  const [withLocation, setWithLocation] = useState(false);
+  const [location, setLocation] = useState<FileLocation | undefined>(undefined);
+  const [original, setOriginal] = useState(false);
+  const [note, setNote] = useState("");
+  const [sending, setSending] = useState(false);
+  const picker = useRef<HTMLInputElement>(null);
+  const camera = useRef<HTMLInputElement>(null);
 
   const send = () => {
     const value = text.trim();
@@ -13,9 +30,49 @@ export function Composer(props: { t: Translate; name: string; onSend: (text: str
     void props.onSend(value);
   };
 
+  const askLocation = (on: boolean) => {
+    setWithLocation(on);
+    setLocation(undefined);
+    if (!on) return setNote("");
+    if (!("geolocation" in navigator)) {
+      setWithLocation(false);
+      return setNote(t("location.unavailable"));
+    }
+    setNote(t("location.asking"));
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        setLocation({ lat: position.coords.latitude, lon: position.coords.longitude, accuracy: Math.round(position.coords.accuracy) });
+        setNote(t("location.ready"));
+      },
+      (error) => {
+        setWithLocation(false);
+        setNote(error.code === error.PERMISSION_DENIED ? t("location.denied") : t("location.unavailable"));
+      },
+      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 },
+    );
+  };
+
+  const chosen = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    input.value = "";
+    if (!file || !props.onSendFile) return;
+    if (withLocation && !location) return setNote(t("location.wait"));
+    setSending(true);
+    setNote(t("file.sending", { name: file.name }));
+    try {
+      await props.onSendFile({ file, original, ...(location ? { location, takenAt: Date.now() } : {}) });
+      setNote(t("file.sent", { name: file.name }));
+    } catch (error) {
+      setNote(t("file.sendFailed", { error: error instanceof Error ? error.message : String(error) }));
+    } finally {
+      setSending(false);
+    }
+  };
+
   return (
     <form
       class="composer"
+      style={props.onSendFile ? { flexWrap: "wrap" } : undefined}
       onSubmit={(e) => {
         e.preventDefault();
         send();
@@ -44,6 +101,46 @@ export function Composer(props: { t: Translate; name: string; onSend: (text: str
       <button type="submit" class="button primary">
         {t("chat.send")}
       </button>
+      {props.onSendFile ? (
+        <div class="attach" style={{ flexBasis: "100%", display: "flex", flexWrap: "wrap", gap: "0.5rem", alignItems: "center" }}>
+          <input
+            ref={picker}
+            id="composer-file"
+            type="file"
+            accept="image/*,application/pdf,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.odt,.ods,.zip"
+            class="sr-only"
+            tabIndex={-1}
+            aria-hidden="true"
+            onChange={(e) => void chosen(e.currentTarget)}
+          />
+          <input
+            ref={camera}
+            id="composer-camera"
+            type="file"
+            accept="image/*"
+            capture="environment"
+            class="sr-only"
+            tabIndex={-1}
+            aria-hidden="true"
+            onChange={(e) => void chosen(e.currentTarget)}
+          />
+          <button type="button" class="button attach-file" disabled={sending} onClick={() => picker.current?.click()}>
+            {t("file.attach")}
+          </button>
+          <button type="button" class="button attach-photo" disabled={sending} onClick={() => camera.current?.click()}>
+            {t("file.camera")}
+          </button>
+          <label>
+            <input type="checkbox" id="composer-location" checked={withLocation} onChange={(e) => askLocation(e.currentTarget.checked)} /> {t("location.attach")}
+          </label>
+          <label>
+            <input type="checkbox" id="composer-original" checked={original} onChange={(e) => setOriginal(e.currentTarget.checked)} /> {t("file.original")}
+          </label>
+          <p class="attach-note" role="status" style={{ margin: "0" }}>
+            {note}
+          </p>
+        </div>
+      ) : null}
     </form>
   );
 }

@@ -10,7 +10,10 @@ import type { OutboxEntry, WebClient } from "../client.js";
 import type { Language, Translate } from "../i18n/language.js";
 import type { IdbStore } from "../store/idbStore.js";
 import { preview, type ChatKind, type ChatMeta, type Names } from "./chatMeta.js";
-import { Composer } from "./Composer.js";
+import { Attachment } from "./Attachment.js";
+import { Composer, type FileChoice } from "./Composer.js";
+import { prepareBrowserFile } from "../files/prepare.js";
+import { sendFile as sendFileToChat } from "../files/transfer.js";
 import { clock, dayKey, dayLabel } from "./time.js";
 
 /** Messages in the page at a time, how far one step moves the window, and a row's estimated height. */
@@ -178,6 +181,13 @@ export function Timeline(props: {
     await client.send(meta.peer ?? chat, text);
   };
 
+  const sendFile = async (choice: FileChoice) => {
+    atEnd.current = true;
+    const prepared = await prepareBrowserFile(choice.file, { original: choice.original });
+    await sendFileToChat(client.messenger, chat, prepared, { ...(choice.location ? { location: choice.location } : {}), ...(choice.takenAt !== undefined ? { takenAt: choice.takenAt } : {}) }, store);
+    await load("end");
+  };
+
   const react = async (target: string, emoji: string) => {
     setPicking(undefined);
     try {
@@ -210,7 +220,11 @@ export function Timeline(props: {
           <div class="line">
             <div class="bubble">
               {own ? <span class="sr-only">{t("chats.you")}: </span> : inGroup ? <p class="sender">{names.person(m.from)}</p> : null}
-              <p class="text">{preview(m, t)}</p>
+              {m.type === "file" && m.file ? (
+                <Attachment client={client} store={store} message={m} t={t} language={props.language} />
+              ) : (
+                <p class="text">{preview(m, t)}</p>
+              )}
               <p class="meta">
                 <time dateTime={new Date(m.sentAt).toISOString()}>{clock(m.sentAt, props.language)}</time>
                 {own ? <span class="state"> · {t("chat.sent")}</span> : null}
@@ -318,7 +332,7 @@ export function Timeline(props: {
           {t("chat.channelNote")}
         </p>
       ) : (
-        <Composer t={t} name={meta.name} onSend={send} />
+        <Composer t={t} name={meta.name} onSend={send} onSendFile={sendFile} />
       )}
     </div>
   );

@@ -10,6 +10,7 @@ import type { IdbStore } from "../store/idbStore.js";
 import { ChatList, type ChatRow } from "./ChatList.js";
 import { names, preview, type GroupEntry, type Person } from "./chatMeta.js";
 import { ConnectionStatus } from "./ConnectionStatus.js";
+import { DevicesButton } from "./Devices.js";
 import { LanguageSwitch } from "./LanguageSwitch.js";
 import { NewChat } from "./NewChat.js";
 import { NotificationsSwitch } from "./NotificationsSwitch.js";
@@ -170,6 +171,7 @@ export function Messenger(props: MessengerProps) {
       <header class="topbar">
         <h1 class="brand">{t("app.title")}</h1>
         <ConnectionStatus t={t} state={browserOffline ? "offline" : connection} queued={queued} />
+        <DevicesButton client={client} t={t} language={props.language} />
         <LanguageSwitch t={t} language={props.language} onSwitch={props.onSwitchLanguage} />
       </header>
       {failure ? (

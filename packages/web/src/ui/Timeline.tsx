@@ -15,6 +15,7 @@ import { Composer, type FileChoice } from "./Composer.js";
 import { prepareBrowserFile } from "../files/prepare.js";
 import { sendFile as sendFileToChat } from "../files/transfer.js";
 import { clock, dayKey, dayLabel } from "./time.js";
+import { VerifyBadge } from "./Verification.js";
 
 /** Messages in the page at a time, how far one step moves the window, and a row's estimated height. */
 const WINDOW = 80;
@@ -292,6 +293,7 @@ export function Timeline(props: {
           {meta.name}
         </h2>
         <span class="kind">{t(`kind.${info.kind}`)}</span>
+        {meta.peer ? <VerifyBadge client={client} peer={meta.peer} name={meta.name} t={t} version={props.version} /> : null}
         {info.members && info.kind !== "direct" ? (
           <button
             type="button"

@@ -4,7 +4,7 @@
 // full-screen viewer opens and closes with the keyboard; a photo the browser sends with its
 // location reaches the CLI downscaled and without its EXIF; a PDF arrives byte for byte; a file
 // changed on the server is not handed out. axe-core checks the timeline with an image.
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Jimp } from "jimp";
@@ -12,7 +12,10 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { admin, filesBelow, freePort, momedo, startServer, tempDir, type Line, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, watchPage } from "./browser.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage } from "./browser.js";
+
+// MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots; otherwise into a temporary folder.
+const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : tempDir("web-files-screenshots");
 
 const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
@@ -68,6 +71,16 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
     expect(violations, `axe on ${screen}`).toEqual([]);
   };
 
+  /** The screen at phone and desktop size. */
+  const shoot = async (name: string) => {
+    for (const [size, viewport] of [["phone", PHONE], ["desktop", DESKTOP]] as const) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SCREENSHOTS, `web-${name}-${size}.png`) });
+    }
+    await page.setViewportSize(DESKTOP);
+  };
+
   const receiveFiles = async (out: string) => {
     for (let i = 0; i < 40; i++) {
       const files = fileLines((await momedo(cemHome, "receive", "--out", out)).lines);
@@ -83,6 +96,7 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
       .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
 
   beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
     const port = await freePort();
     server = await startServer(data, port, ["--no-tls"]);
     url = server.url.replace(/\/+$/, "");
@@ -128,6 +142,7 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
     expect(await link.getAttribute("href")).toBe("https://www.openstreetmap.org/?mlat=52.52000&mlon=13.40500#map=17/52.52000/13.40500");
     expect(foreign).toEqual([]);
     await axe("timeline with an image");
+    await shoot("chat-image");
   });
 
   it("the full-screen viewer opens from the image and closes with Escape, focus back on the image", async () => {
@@ -139,9 +154,13 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
     expect(await dialog.locator("img").evaluate((el: HTMLImageElement) => el.naturalWidth)).toBe(800);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Schließen");
     await axe("image viewer");
+    // At this size only: resizing to a phone would re-render the chat behind the viewer.
+    await page.screenshot({ path: join(SCREENSHOTS, "web-image-viewer-desktop.png") });
     await page.keyboard.press("Escape");
     await expect.poll(() => dialog.count(), { timeout: 5_000 }).toBe(0);
-    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Bild einsatz.jpg groß anzeigen");
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName), { timeout: 5_000 })
+      .toBe("Bild einsatz.jpg groß anzeigen");
   });
 
   it("a photo sent from the browser with its location reaches the CLI downscaled, without EXIF, with the location", async () => {

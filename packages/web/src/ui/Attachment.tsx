@@ -3,7 +3,7 @@
 // with its name and size. A location is coordinates plus a plain map link (opened only on click).
 import type { ChatMessage } from "@momedo/core";
 import { MomedoError } from "@momedo/protocol";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { WebClient } from "../client.js";
 import { loadFile } from "../files/transfer.js";
 import type { Language, Translate } from "../i18n/language.js";
@@ -48,6 +48,12 @@ export function Attachment(props: { client: WebClient; store: IdbStore; message:
   const [problem, setProblem] = useState("");
   const [viewing, setViewing] = useState(false);
   const [busy, setBusy] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
+  const closeViewer = () => {
+    setViewing(false);
+    // Back to the image that opened the viewer (after the dialog left the page).
+    requestAnimationFrame(() => opener.current?.focus());
+  };
 
   const describe = (error: unknown) =>
     error instanceof MomedoError && error.code === "file_tampered"
@@ -95,6 +101,7 @@ export function Attachment(props: { client: WebClient; store: IdbStore; message:
       {image ? (
         shown ? (
           <button
+            ref={opener}
             type="button"
             class="image-open"
             disabled={!url}
@@ -145,7 +152,7 @@ export function Attachment(props: { client: WebClient; store: IdbStore; message:
           })}
         </p>
       ) : null}
-      {viewing && url ? <ImageViewer t={t} url={url} name={file.name} onClose={() => setViewing(false)} /> : null}
+      {viewing && url ? <ImageViewer t={t} url={url} name={file.name} onClose={closeViewer} /> : null}
     </div>
   );
 }

@@ -69,10 +69,10 @@ export function Composer(props: { t: Translate; name: string; onSend: (text: str
     }
   };
 
-  return (
+  const small = { padding: "0.3rem 0.7rem", fontSize: "0.9rem" };
+  const form = (
     <form
       class="composer"
-      style={props.onSendFile ? { flexWrap: "wrap" } : undefined}
       onSubmit={(e) => {
         e.preventDefault();
         send();
@@ -101,46 +101,50 @@ export function Composer(props: { t: Translate; name: string; onSend: (text: str
       <button type="submit" class="button primary">
         {t("chat.send")}
       </button>
-      {props.onSendFile ? (
-        <div class="attach" style={{ flexBasis: "100%", display: "flex", flexWrap: "wrap", gap: "0.5rem", alignItems: "center" }}>
-          <input
-            ref={picker}
-            id="composer-file"
-            type="file"
-            accept="image/*,application/pdf,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.odt,.ods,.zip"
-            class="sr-only"
-            tabIndex={-1}
-            aria-hidden="true"
-            onChange={(e) => void chosen(e.currentTarget)}
-          />
-          <input
-            ref={camera}
-            id="composer-camera"
-            type="file"
-            accept="image/*"
-            capture="environment"
-            class="sr-only"
-            tabIndex={-1}
-            aria-hidden="true"
-            onChange={(e) => void chosen(e.currentTarget)}
-          />
-          <button type="button" class="button attach-file" disabled={sending} onClick={() => picker.current?.click()}>
-            {t("file.attach")}
-          </button>
-          <button type="button" class="button attach-photo" disabled={sending} onClick={() => camera.current?.click()}>
-            {t("file.camera")}
-          </button>
-          <label>
-            <input type="checkbox" id="composer-location" checked={withLocation} onChange={(e) => askLocation(e.currentTarget.checked)} /> {t("location.attach")}
-          </label>
-          <label>
-            <input type="checkbox" id="composer-original" checked={original} onChange={(e) => setOriginal(e.currentTarget.checked)} /> {t("file.original")}
-          </label>
-          <p class="attach-note" role="status" style={{ margin: "0" }}>
-            {note}
-          </p>
-        </div>
-      ) : null}
     </form>
+  );
+  if (!props.onSendFile) return form;
+  return (
+    <div class="composer-area">
+      {form}
+      <div class="attach" style={{ display: "flex", flexWrap: "wrap", gap: "0.25rem 0.75rem", alignItems: "center", padding: "0 1rem 0.6rem" }}>
+        <input
+          ref={picker}
+          id="composer-file"
+          type="file"
+          accept="image/*,application/pdf,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.odt,.ods,.zip"
+          class="sr-only"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={(e) => void chosen(e.currentTarget)}
+        />
+        <input
+          ref={camera}
+          id="composer-camera"
+          type="file"
+          accept="image/*"
+          capture="environment"
+          class="sr-only"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={(e) => void chosen(e.currentTarget)}
+        />
+        <button type="button" class="button attach-file" style={small} disabled={sending} onClick={() => picker.current?.click()}>
+          {t("file.attach")}
+        </button>
+        <button type="button" class="button attach-photo" style={small} disabled={sending} onClick={() => camera.current?.click()}>
+          {t("file.camera")}
+        </button>
+        <label>
+          <input type="checkbox" id="composer-location" checked={withLocation} onChange={(e) => askLocation(e.currentTarget.checked)} /> {t("location.attach")}
+        </label>
+        <label>
+          <input type="checkbox" id="composer-original" checked={original} onChange={(e) => setOriginal(e.currentTarget.checked)} /> {t("file.original")}
+        </label>
+        <p class="attach-note" role="status" style={{ margin: "0", flexBasis: "100%" }}>
+          {note}
+        </p>
+      </div>
+    </div>
   );
 }

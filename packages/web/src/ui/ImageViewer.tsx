@@ -1,5 +1,5 @@
 // The full-screen viewer: the decrypted image over everything, closed with Escape or the button;
-// focus goes to the close button and back to what opened the viewer.
+// focus goes to the close button (the opener takes it back on close).
 import { useEffect, useRef } from "preact/hooks";
 import type { Translate } from "../i18n/language.js";
 
@@ -7,7 +7,6 @@ export function ImageViewer(props: { t: Translate; url: string; name: string; on
   const { t } = props;
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
     close.current?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
@@ -18,7 +17,6 @@ export function ImageViewer(props: { t: Translate; url: string; name: string; on
     document.addEventListener("keydown", onKey);
     return () => {
       document.removeEventListener("keydown", onKey);
-      before?.focus();
     };
   }, []);
   return (

@@ -52,6 +52,7 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
   let page: Page;
   let anna: { id: string; name: string; invite: string };
   let cem: { id: string; name: string; invite: string };
+  let dora: { id: string; name: string; invite: string };
   const foreign: string[] = [];
   let problems: string[] = [];
 
@@ -103,6 +104,8 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
     anna = await addUser("Anna Albers");
     cem = await addUser("Cem Celik");
     await momedo(cemHome, "enroll", cem.invite);
+    dora = await addUser("Dora Dietz");
+    await momedo(`${home}/dora`, "enroll", dora.invite);
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: DESKTOP });
     await context.route(`${url}/__test/axe.js`, (route) => route.fulfill({ path: AXE, contentType: "text/javascript" }));
@@ -222,6 +225,30 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
     await button.click();
     await expect.poll(() => page.locator(".file-problem").last().textContent(), { timeout: 20_000 }).toContain("verändert");
     expect(readdirSync(join(data, "blobs")).length).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+  });
+
+  it("a file can be the first message of a new conversation (the 1:1 chat is made for it)", async () => {
+    await page.getByRole("button", { name: "Neue Unterhaltung" }).click();
+    await page.getByLabel("Person suchen").fill("Dora");
+    await page.getByRole("button", { name: `Schreiben an ${dora.name}`, exact: true }).click();
+    await expect.poll(() => page.locator("#chat-title").textContent(), { timeout: 10_000 }).toBe(dora.name);
+    const list = Buffer.from("Name;Klasse\nAnna;7b\n", "utf8");
+    await page.locator("#composer-file").setInputFiles({ name: "liste.csv", mimeType: "text/csv", buffer: list });
+    await expect.poll(() => page.locator(".attach-note").textContent(), { timeout: 30_000 }).toBe("liste.csv gesendet.");
+    const out = tempDir("web-files-dora");
+    let got: Line[] = [];
+    for (let i = 0; i < 40 && got.length === 0; i++) got = fileLines((await momedo(`${home}/dora`, "receive", "--out", out)).lines);
+    expect(got[0]).toMatchObject({ from: anna.id, text: "liste.csv" });
+    expect(readFileSync(String(got[0]!.saved)).equals(list)).toBe(true);
+  });
+
+  it("without permission the location is not attached, and the person is told why", async () => {
+    await context.clearPermissions();
+    const box = page.getByLabel("Standort anhängen");
+    await box.click();
+    await expect.poll(() => page.locator(".attach-note").textContent(), { timeout: 10_000 }).toBe("Der Standort ist im Browser nicht erlaubt.");
+    expect(await box.isChecked()).toBe(false);
     expect(problems).toEqual([]);
   });
 });

@@ -60,19 +60,20 @@ export function decryptBytes(cipher: Uint8Array, file: Pick<FileInfo, "key" | "s
   }
 }
 
-/** Uploads and sends a prepared file to a chat this device is a member of. */
+/** Uploads and sends a prepared file to a chat (a 1:1 chat is made on first use when `extra.to` names the person). */
 export async function sendFile(
   messenger: Messenger,
   chat: string,
   file: BrowserPreparedFile,
-  extra: { location?: FileLocation; takenAt?: number } = {},
+  extra: { location?: FileLocation; takenAt?: number; /** The person, for a 1:1 chat not made yet. */ to?: string } = {},
   store?: EngineStore,
   origin = globalThis.location.origin,
 ): Promise<ChatMessage> {
   const engine = messenger.engine;
   if (!(await engine.isMember(chat))) {
-    await messenger.sync();
-    if (!(await engine.isMember(chat))) throw new MomedoError("not_member", chat);
+    // As for a text: a 1:1 chat is made on first use, a group's Welcome is waited for. The
+    // shared Messenger keeps this protected; a public joinChat there would spare the cast.
+    await (messenger as unknown as { joinChat(group: string, to: string): Promise<void> }).joinChat(chat, extra.to ?? chat);
   }
   const key = crypto.getRandomValues(new Uint8Array(FILE_KEY_BYTES));
   const { cipher, sha256 } = await encryptBlob(file.body, key);

@@ -185,7 +185,17 @@ export function Timeline(props: {
   const sendFile = async (choice: FileChoice) => {
     atEnd.current = true;
     const prepared = await prepareBrowserFile(choice.file, { original: choice.original });
-    await sendFileToChat(client.messenger, chat, prepared, { ...(choice.location ? { location: choice.location } : {}), ...(choice.takenAt !== undefined ? { takenAt: choice.takenAt } : {}) }, store);
+    await sendFileToChat(
+      client.messenger,
+      chat,
+      prepared,
+      {
+        ...(choice.location ? { location: choice.location } : {}),
+        ...(choice.takenAt !== undefined ? { takenAt: choice.takenAt } : {}),
+        ...(meta.peer ? { to: meta.peer } : {}),
+      },
+      store,
+    );
     await load("end");
   };
 

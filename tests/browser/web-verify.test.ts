@@ -40,6 +40,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
   let browser: Browser;
   let anna: Person;
   let ben: Person;
+  let cem: Person;
   let annaPage: Page;
   let benPage: Page;
   const problems: string[][] = [];
@@ -94,6 +95,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     url = server.url.replace(/\/+$/, "");
     anna = await addUser("Anna Albers");
     ben = await addUser("Ben Brandt");
+    cem = await addUser("Cem Celik");
     browser = await launchBrowser();
     annaPage = await newPage();
     benPage = await newPage();
@@ -195,6 +197,42 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     // Both still see one and the same (new) number.
     await openPanel(benPage);
     expect((await panel(benPage).locator(".safety-number").textContent())!.trim()).toBe((await panel(annaPage).locator(".safety-number").textContent())!.trim());
+    await closePanel(annaPage);
+    await closePanel(benPage);
+  });
+
+  it("links an un-enrolled browser as a device of a CLI person: code and QR here, `momedo approve-link CODE` there, then the chats with their history", async () => {
+    await momedo(`${home}/cem`, "enroll", cem.invite);
+    await annaPage.getByRole("button", { name: "Neue Unterhaltung" }).click();
+    await annaPage.getByLabel("Person suchen").fill("Cem");
+    await annaPage.getByRole("button", { name: `Schreiben an ${cem.name}`, exact: true }).click();
+    await write(annaPage, "Hallo Cem, kommst du morgen?");
+    for (let i = 0; i < 40; i++) {
+      if ((await momedo(`${home}/cem`, "receive")).stdout.includes("Hallo Cem")) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    await page.getByRole("button", { name: "Dieses Gerät mit meinem Konto verbinden" }).click();
+    await expect.poll(() => page.locator(".link-code").count(), { timeout: 10_000 }).toBe(1);
+    const code = (await page.locator(".link-code").textContent())!.trim();
+    expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}-[0-9A-HJKMNP-TV-Z]{16}$/);
+    expect(await page.locator(".link-device svg.qr").count()).toBe(1);
+    await axe(page, "link this device");
+
+    await momedo(`${home}/cem`, "approve-link", code);
+    await expect.poll(() => page.locator(".welcome").textContent(), { timeout: 30_000 }).toContain(`Willkommen, ${cem.name}!`);
+    const row = page.locator(".chat-row").filter({ hasText: anna.name });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("Hallo Cem, kommst du morgen?");
+    // The linked browser writes as Cem; Anna gets it in the same chat.
+    await row.click();
+    await write(page, "Ja, vom neuen Gerät aus.");
+    await annaPage.locator(".chat-row").filter({ hasText: cem.name }).click();
+    await expect.poll(() => annaPage.locator(".timeline .msg .text").allTextContents(), { timeout: 20_000 }).toContain("Ja, vom neuen Gerät aus.");
+    // The CLI device sees two devices of Cem now.
+    const devices = await momedo(`${home}/cem`, "devices");
+    expect(devices.lines.at(-1)).toEqual({ count: 2 });
   });
 
   it("broke no Content-Security-Policy rule and threw no script error", () => {

@@ -168,6 +168,17 @@ export const de = {
   "devices.removeFailed": "Das Entfernen ging nicht: {error}",
   "devices.loadFailed": "Die Geräte konnten nicht geladen werden: {error}",
   "devices.close": "Schließen",
+  "link.title": "Dieses Gerät mit meinem Konto verbinden",
+  "link.help": "Du nutzt momedo schon auf einem anderen Gerät? Dann verbinde diesen Browser damit: Er bekommt deine Unterhaltungen mit ihrem Verlauf, verschlüsselt.",
+  "link.start": "Dieses Gerät mit meinem Konto verbinden",
+  "link.starting": "Verbindung wird vorbereitet …",
+  "link.showCode": "Scanne diesen Code mit deinem anderen Gerät oder gib ihn dort ein:",
+  "link.qrLabel": "QR-Code zum Verbinden dieses Geräts",
+  "link.approveHint": "Auf einem Rechner mit der Kommandozeile: {command}",
+  "link.waiting": "Warte auf die Bestätigung vom anderen Gerät …",
+  "link.enrolled": "Bestätigt. Deine Unterhaltungen werden übertragen …",
+  "link.timeout": "Keine Bestätigung erhalten (Zeit abgelaufen).",
+  "link.failed": "Das Verbinden ging nicht: {error}",
 } as const;
 
 export type MessageKey = keyof typeof de;

@@ -9,6 +9,7 @@ import { saveLanguage, savedLanguage, translator, type Language, type Translate 
 import { setNotificationLanguage } from "../pwa.js";
 import { IdbStore } from "../store/idbStore.js";
 import { LanguageSwitch } from "./LanguageSwitch.js";
+import { LinkDevice } from "./LinkDevice.js";
 import { Messenger } from "./Messenger.js";
 
 type Phase =
@@ -96,10 +97,18 @@ export function App() {
       />
     );
   }
-  return <Entrance phase={phase} t={t} language={language} onSwitchLanguage={switchLanguage} onRetry={() => void start()} />;
+  const linked = (client: WebClient, store: IdbStore) => setPhase({ kind: "ready", client, store, welcome: true, alreadyEnrolled: false });
+  return <Entrance phase={phase} t={t} language={language} onSwitchLanguage={switchLanguage} onRetry={() => void start()} onLinked={linked} />;
 }
 
-function Entrance(props: { phase: Exclude<Phase, { kind: "ready" }>; t: Translate; language: Language; onSwitchLanguage: () => void; onRetry: () => void }) {
+function Entrance(props: {
+  phase: Exclude<Phase, { kind: "ready" }>;
+  t: Translate;
+  language: Language;
+  onSwitchLanguage: () => void;
+  onRetry: () => void;
+  onLinked: (client: WebClient, store: IdbStore) => void;
+}) {
   const { phase, t } = props;
   const status =
     phase.kind === "checking"
@@ -127,6 +136,7 @@ function Entrance(props: { phase: Exclude<Phase, { kind: "ready" }>; t: Translat
           {t("join.retry")}
         </button>
       ) : null}
+      {phase.kind === "none" ? <LinkDevice t={t} onLinked={props.onLinked} /> : null}
     </main>
   );
 }

@@ -4,14 +4,17 @@
 // "verified"; the other removes a device of theirs on the devices screen (a CLI device of the same
 // person, which the server then refuses) and the key change turns the verified mark into a plain
 // warning. axe-core checks the verification panel and the devices screen.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { admin, freePort, momedo, startServer, tempDir, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, watchPage } from "./browser.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage } from "./browser.js";
+
+// MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (as web-chat.test.ts does).
+const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : tempDir("web-verify-screenshots");
 
 const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
@@ -69,6 +72,16 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     expect(violations, `axe on ${screen}`).toEqual([]);
   };
 
+  /** The screen at phone and desktop size. */
+  const shoot = async (page: Page, name: string) => {
+    for (const [size, viewport] of [["phone", PHONE], ["desktop", DESKTOP]] as const) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SCREENSHOTS, `web-${name}-${size}.png`) });
+    }
+    await page.setViewportSize(DESKTOP);
+  };
+
   const write = async (page: Page, text: string) => {
     const box = page.locator("#composer-text");
     await box.fill(text);
@@ -90,6 +103,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
   };
 
   beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
     const port = await freePort();
     server = await startServer(data, port, ["--no-tls"]);
     url = server.url.replace(/\/+$/, "");
@@ -140,6 +154,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     expect(annaNumber).toMatch(/^(\d{5} ){11}\d{5}$/);
     expect(benNumber).toBe(annaNumber);
     await axe(annaPage, "verification panel");
+    await shoot(annaPage, "verification");
   });
 
   it("marks the other person verified with their code; a wrong code is refused", async () => {
@@ -178,6 +193,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     await cli.getByRole("button", { name: `Gerät ${device} entfernen` }).click();
     await expect.poll(() => cli.textContent()).toContain("wirklich entfernen");
     await axe(benPage, "devices screen (confirmation)");
+    await shoot(benPage, "devices");
     await cli.getByRole("button", { name: "Ja, entfernen" }).click();
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
     expect(await dialog.getByRole("status").textContent()).toContain(`Gerät ${device} ist entfernt`);
@@ -194,6 +210,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     expect(await panel(annaPage).getByRole("alert").textContent()).toContain(`Der Schlüssel von ${ben.name} hat sich geändert`);
     expect(await panel(annaPage).locator(".verify-facts").textContent()).toContain("Geräte in dieser Unterhaltung: 1");
     await axe(annaPage, "verification panel (key changed)");
+    await shoot(annaPage, "verification-changed");
     // Both still see one and the same (new) number.
     await openPanel(benPage);
     expect((await panel(benPage).locator(".safety-number").textContent())!.trim()).toBe((await panel(annaPage).locator(".safety-number").textContent())!.trim());
@@ -220,6 +237,7 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}-[0-9A-HJKMNP-TV-Z]{16}$/);
     expect(await page.locator(".link-device svg.qr").count()).toBe(1);
     await axe(page, "link this device");
+    await shoot(page, "link-device");
 
     await momedo(`${home}/cem`, "approve-link", code);
     await expect.poll(() => page.locator(".welcome").textContent(), { timeout: 30_000 }).toContain(`Willkommen, ${cem.name}!`);

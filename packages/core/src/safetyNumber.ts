@@ -41,6 +41,19 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 export function fingerprint(user: string, keys: readonly Uint8Array[]): string {
   if (keys.length === 0) throw new RangeError(`${user}: no keys`);
   const key = concat(...[...keys].sort(compareBytes));
+  // 5200 hashes are a few milliseconds; a chat head asks again at every message, so remember.
+  const id = `${user}:${Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const known = computed.get(id);
+  if (known) return known;
+  const digits = compute(user, key);
+  if (computed.size > 1000) computed.clear();
+  computed.set(id, digits);
+  return digits;
+}
+
+const computed = new Map<string, string>();
+
+function compute(user: string, key: Uint8Array): string {
   let hash = sha512(concat(new Uint8Array([VERSION >> 8, VERSION & 0xff]), key, encoder.encode(user)));
   for (let i = 1; i < ITERATIONS; i++) hash = sha512(concat(hash, key));
   let digits = "";

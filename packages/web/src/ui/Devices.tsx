@@ -71,19 +71,25 @@ export function Devices(props: { client: WebClient; t: Translate; language: Lang
             <li key={d.device} class="device-row" data-device={d.device}>
               <span class="device-name">
                 {d.current ? t("devices.this", { device: d.device }) : t("devices.other", { device: d.device })}
-              </span>{" "}
-              <span class="device-since">{t("devices.since", { date: date(d.createdAt) })}</span>{" "}
-              {d.lastSeen ? <span class="device-seen">{t("devices.lastSeen", { date: date(d.lastSeen) })}</span> : null}
+              </span>
+              {" · "}
+              <span class="device-since">{t("devices.since", { date: date(d.createdAt) })}</span>
+              {d.lastSeen ? (
+                <>
+                  {" · "}
+                  <span class="device-seen">{t("devices.lastSeen", { date: date(d.lastSeen) })}</span>
+                </>
+              ) : null}{" "}
               {d.current ? null : asking === d.device ? (
-                <span class="device-confirm" role="group" aria-label={t("devices.confirmLabel", { device: d.device })}>
-                  <span>{t("devices.confirm", { device: d.device })}</span>{" "}
+                <div class="device-confirm" role="group" aria-label={t("devices.confirmLabel", { device: d.device })}>
+                  <p>{t("devices.confirm", { device: d.device })}</p>
                   <button type="button" class="button" disabled={busy} onClick={() => void remove(d.device)}>
                     {t("devices.confirmYes")}
                   </button>{" "}
                   <button type="button" class="button" disabled={busy} onClick={() => setAsking(undefined)}>
                     {t("devices.confirmNo")}
                   </button>
-                </span>
+                </div>
               ) : (
                 <button type="button" class="button" onClick={() => setAsking(d.device)}>
                   {t("devices.remove", { device: d.device })}

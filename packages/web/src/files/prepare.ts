@@ -4,6 +4,8 @@
 import { ImageFormatError, isJpeg, isPng, stripJpeg, stripPng } from "./imageStrip.js";
 
 export const DEFAULT_MAX_SIDE = 2048;
+/** Larger images are not decoded (a 50 MB JPEG can hold 100 megapixels: 400 MB of pixels on a phone). */
+export const IMAGE_DECODE_LIMIT = 16 * 1024 * 1024;
 const THUMBNAIL_SIDE = 160;
 /** Formats that carry EXIF (with GPS) this version cannot strip; a canvas re-encodes them as JPEG. */
 const REENCODE = new Set(["image/heic", "image/heif", "image/tiff", "image/webp"]);
@@ -42,15 +44,20 @@ export async function prepareBrowserFile(file: File, options: BrowserPrepareOpti
       body = new Blob([stripped.bytes as BlobPart], { type: mediaType });
       ({ width, height } = stripped);
     } catch (error) {
-      if (error instanceof ImageFormatError) throw new RangeError(`${name}: ${error.message}`);
+      if (error instanceof ImageFormatError) throw new RangeError(`${name}: Bild nicht lesbar / image not readable (${error.message})`);
       throw error;
     }
   } else body = file;
+  if (file.size > IMAGE_DECODE_LIMIT) {
+    // Sent stripped but at full size, without thumbnail, as the CLI does.
+    if (!jpeg && !png) throw new RangeError(`${name}: Bild zu groß zum Umwandeln; bitte als JPEG oder PNG senden / image too large to convert; please send it as JPEG or PNG`);
+    return { body, name, mediaType, width, height };
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(body);
   } catch {
-    if (!jpeg && !png) throw new RangeError(`${name}: unsupported image`);
+    if (!jpeg && !png) throw new RangeError(`${name}: Bildformat nicht lesbar / image format not readable`);
     return { body, name, mediaType, width, height };
   }
   try {

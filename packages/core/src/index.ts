@@ -4,4 +4,5 @@ export * from "./engine.js";
 export * from "./fileCipher.js";
 export { DEFAULT_CIPHERSUITE, MlsError, SUPPORTED_CIPHERSUITES } from "./mls.js";
 export * from "./store.js";
+export * from "./safetyNumber.js";
 export * from "./linking.js";

@@ -4,7 +4,7 @@
 // store's settings under "verify:USER"; different digits now mean a changed key.
 import type { EngineStore } from "@momedo/core";
 // Imported by path: the core package's index does not re-export this module (yet).
-import { formatSafetyNumber, leafKeys, parseVerifyCode, personKeys, safetyNumber, verifyCode, type PersonKeys } from "../../../core/src/safetyNumber.js";
+import { formatSafetyNumber, leafKeys, parseVerifyCode, personKeys, safetyNumber, verifyCode, type PersonKeys } from "@momedo/core";
 import type { WebClient } from "../client.js";
 
 export type VerifyStatus = "verified" | "unverified" | "changed";

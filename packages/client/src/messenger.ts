@@ -346,7 +346,7 @@ export class Messenger {
   }
 
   /** Makes sure this device is in the chat: catches up for a group, creates a 1:1 chat on first use. */
-  protected async joinChat(group: string, to: string): Promise<void> {
+  async joinChat(group: string, to: string): Promise<void> {
     if (await this.engine.isMember(group)) return;
     if (!isDirectChatId(group)) await this.ensureGroup(group);
     else await this.createDirectChat(this.peerOf(to));

@@ -71,9 +71,8 @@ export async function sendFile(
 ): Promise<ChatMessage> {
   const engine = messenger.engine;
   if (!(await engine.isMember(chat))) {
-    // As for a text: a 1:1 chat is made on first use, a group's Welcome is waited for. The
-    // shared Messenger keeps this protected; a public joinChat there would spare the cast.
-    await (messenger as unknown as { joinChat(group: string, to: string): Promise<void> }).joinChat(chat, extra.to ?? chat);
+    // As for a text: a 1:1 chat is made on first use, a group's Welcome is waited for.
+    await messenger.joinChat(chat, extra.to ?? chat);
   }
   const key = crypto.getRandomValues(new Uint8Array(FILE_KEY_BYTES));
   const { cipher, sha256 } = await encryptBlob(file.body, key);

@@ -1,7 +1,8 @@
 // Headless Chromium for browser tests: playwright-core drives the system's Chromium (CI installs
 // it at /usr/bin/chromium), and every page is watched for what must never happen.
 import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.MOMEDO_CHROMIUM ?? "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
@@ -33,4 +34,37 @@ export async function watchPage(page: Page): Promise<string[]> {
     });
   });
   return problems;
+}
+
+const AXE_SCRIPT = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
+const AXE_PATH = "/__test/axe.js";
+
+/**
+ * Serves axe-core to the context's pages from the app's own origin (`origin` + /__test/axe.js),
+ * so the scan runs under the page's strict CSP unchanged.
+ */
+export function serveAxe(context: BrowserContext, origin: string): Promise<void> {
+  return context.route(`${origin}${AXE_PATH}`, (route) => route.fulfill({ path: AXE_SCRIPT, contentType: "text/javascript" }));
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** The WCAG 2.1 A and AA violations axe-core finds on the page (after serveAxe). */
+export async function axeViolations(page: Page, origin: string): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ url: `${origin}${AXE_PATH}` });
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  });
+}
+
+/** Where a test writes its screenshots: docs/screenshots with MOMEDO_SCREENSHOTS=1 (to review and commit), else a temporary folder. */
+export function screenshotDir(fallback: string): string {
+  return process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : fallback;
 }

@@ -12,12 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_CSP, WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { aliases, noNodeBuiltins } from "../../packages/web/vite.config.js";
 import { admin, freePort, momedo, startServer, tempDir, texts, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage } from "./browser.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage, axeViolations, screenshotDir, serveAxe } from "./browser.js";
 
 // MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (to review and commit them);
 // otherwise they go to a temporary folder, so a test run leaves the working tree as it was.
-const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : tempDir("web-screenshots");
-const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
+const SCREENSHOTS = screenshotDir(tempDir("web-screenshots"));
 const STORE = fileURLToPath(new URL("../../packages/web/src/store/idbStore.ts", import.meta.url));
 const SEEDED = 10_000;
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
@@ -28,12 +27,6 @@ interface Person {
   invite: string;
 }
 
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 if (!hasChromium) console.warn(`web-chat.test.ts skipped: no Chromium at ${CHROMIUM} (install it or set MOMEDO_CHROMIUM)`);
 else if (!built) console.warn("web-chat.test.ts skipped: packages/web/dist is not built (npm run build)");
@@ -109,7 +102,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
   /** A browser profile of its own (its own IndexedDB), watched for CSP violations; axe is served from the app's origin. */
   const profile = async (viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> => {
     const context = await browser.newContext({ viewport });
-    await context.route(`${url}/__test/axe.js`, (route) => route.fulfill({ path: AXE, contentType: "text/javascript" }));
+    await serveAxe(context, url);
     const page = await context.newPage();
     problems.push(await watchPage(page));
     return { context, page };
@@ -140,13 +133,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
   const bubbles = (page: Page) => page.locator(".timeline .msg .text").allTextContents();
 
   const axe = async (page: Page, screen: string) => {
-    if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ url: `${url}/__test/axe.js` });
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: Violation[] }> } }).axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-      });
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-    });
+    const violations = await axeViolations(page, url);
     expect(violations, `axe on ${screen}`).toEqual([]);
   };
 

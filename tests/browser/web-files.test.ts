@@ -12,12 +12,11 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { admin, filesBelow, freePort, momedo, startServer, tempDir, type Line, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage } from "./browser.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage, axeViolations, screenshotDir, serveAxe } from "./browser.js";
 
 // MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots; otherwise into a temporary folder.
-const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : tempDir("web-files-screenshots");
+const SCREENSHOTS = screenshotDir(tempDir("web-files-screenshots"));
 
-const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 const fileLines = (lines: Line[]) => lines.filter((l) => l.type === "file");
 
@@ -34,12 +33,6 @@ async function jpegWithExif(width: number, height: number, marker: string): Prom
   return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
 }
 
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium", { timeout: 120_000 }, () => {
   const data = tempDir("web-files-data");
@@ -62,13 +55,7 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
   };
 
   const axe = async (screen: string) => {
-    if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ url: `${url}/__test/axe.js` });
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: Violation[] }> } }).axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-      });
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-    });
+    const violations = await axeViolations(page, url);
     expect(violations, `axe on ${screen}`).toEqual([]);
   };
 
@@ -108,7 +95,7 @@ describe.skipIf(!hasChromium || !built)("web app: images and files in Chromium",
     await momedo(`${home}/dora`, "enroll", dora.invite);
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: DESKTOP });
-    await context.route(`${url}/__test/axe.js`, (route) => route.fulfill({ path: AXE, contentType: "text/javascript" }));
+    await serveAxe(context, url);
     page = await context.newPage();
     problems = await watchPage(page);
     page.on("request", (request) => {

@@ -11,12 +11,11 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { admin, freePort, momedo, startServer, tempDir, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage } from "./browser.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage, axeViolations, screenshotDir, serveAxe } from "./browser.js";
 
 // MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (as web-chat.test.ts does).
-const SCREENSHOTS = process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : tempDir("web-verify-screenshots");
+const SCREENSHOTS = screenshotDir(tempDir("web-verify-screenshots"));
 
-const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 
 interface Person {
@@ -25,12 +24,6 @@ interface Person {
   invite: string;
 }
 
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 if (!hasChromium) console.warn(`web-verify.test.ts skipped: no Chromium at ${CHROMIUM} (install it or set MOMEDO_CHROMIUM)`);
 else if (!built) console.warn("web-verify.test.ts skipped: packages/web/dist is not built (npm run build)");
@@ -55,20 +48,14 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
 
   const newPage = async (): Promise<Page> => {
     const context = await browser.newContext({ viewport: DESKTOP });
-    await context.route(`${url}/__test/axe.js`, (route) => route.fulfill({ path: AXE, contentType: "text/javascript" }));
+    await serveAxe(context, url);
     const page = await context.newPage();
     problems.push(await watchPage(page));
     return page;
   };
 
   const axe = async (page: Page, screen: string) => {
-    if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ url: `${url}/__test/axe.js` });
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: Violation[] }> } }).axe.run(document, {
-        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-      });
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-    });
+    const violations = await axeViolations(page, url);
     expect(violations, `axe on ${screen}`).toEqual([]);
   };
 

@@ -38,6 +38,9 @@ function messageLine(m: ChatMessage) {
     type: m.type,
     text: m.text,
     ...(m.target ? { target: m.target } : {}),
+    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+    ...(m.edited ? { edited: true } : {}),
+    ...(m.deleted ? { deleted: true } : {}),
     ...(m.file ? { file: fileLine(m.file) } : {}),
     ...(m.card?.kind === "card" ? { card: m.card.card } : {}),
     ...(m.card?.kind === "action" ? { values: m.card.action.values } : {}),
@@ -199,6 +202,13 @@ program
           printed++;
           const line: Record<string, unknown> = messageLine(m);
           let body = m.type === "reaction" ? `${m.text} → ${m.target}` : m.card ? describeCard(m) : m.text;
+          if (m.type === "edit" || m.type === "delete") {
+            // An edit keeps its new text in the message it changed only.
+            const target = profile.store.findMessage(m.target!);
+            if (m.type === "edit") line.text = target?.deleted ? "" : (target?.text ?? "");
+            body = m.type === "edit" ? `bearbeitet / edited ${m.target}: ${String(line.text)}` : `gelöscht / deleted ${m.target}`;
+          }
+          if (m.replyTo) body = `(↩ ${m.replyTo}) ${body}`;
           if (m.file) {
             body = describeFile(m.file);
             if (out) {
@@ -372,6 +382,36 @@ program
     await withProfile(command, async (profile, json) => {
       const sent = await profile.messenger.react(chat, message, emoji);
       print(json, { id: sent.id, chat: sent.chat }, `reagiert / reacted: ${emoji}`);
+    });
+  });
+
+program
+  .command("reply <chat> <message> <text>")
+  .description("auf eine Nachricht antworten / reply to a message")
+  .action(async (chat: string, message: string, text: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const sent = await profile.messenger.reply(chat, message, text);
+      print(json, { id: sent.id, chat: sent.chat, replyTo: sent.replyTo }, `gesendet / sent: ${sent.id}`);
+    });
+  });
+
+program
+  .command("edit <chat> <message> <text>")
+  .description("eigene Nachricht für alle ändern / edit an own message for everyone")
+  .action(async (chat: string, message: string, text: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const sent = await profile.messenger.edit(chat, message, text);
+      print(json, { id: sent.id, chat: sent.chat, target: sent.target }, `bearbeitet / edited: ${sent.target}`);
+    });
+  });
+
+program
+  .command("delete <chat> <message>")
+  .description("eigene Nachricht für alle löschen / delete an own message for everyone")
+  .action(async (chat: string, message: string, _o: unknown, command: Command) => {
+    await withProfile(command, async (profile, json) => {
+      const sent = await profile.messenger.deleteMessage(chat, message);
+      print(json, { id: sent.id, chat: sent.chat, target: sent.target }, `gelöscht / deleted: ${sent.target}`);
     });
   });
 

@@ -128,6 +128,21 @@ export class Messenger {
     return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), true);
   }
 
+  /** Answers the message `replyTo` of a chat with a text. */
+  async reply(chat: string, replyTo: string, text: string): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptText(group, text, retryOf, replyTo.toUpperCase()), false);
+  }
+
+  /** Replaces the text of one of this person's own messages, for everyone in the chat. */
+  async edit(chat: string, target: string, text: string): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptEdit(group, target.toUpperCase(), text, retryOf), false);
+  }
+
+  /** Deletes one of this person's own messages for everyone in the chat. */
+  async deleteMessage(chat: string, target: string): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptDelete(group, target.toUpperCase(), retryOf), false);
+  }
+
   /** Sends a card (bots do), an action on a card, or a card's outcome. */
   async sendCard(to: string, payload: CardPayload): Promise<ChatMessage> {
     if (payload.kind === "card") checkCard(payload.card);

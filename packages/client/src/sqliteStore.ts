@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_unshown ON messages(shown, received_at);
 `;
 
-const MESSAGE_TYPES = new Set(["text", "reaction", "file", "card", "card_action", "card_outcome"]);
+const MESSAGE_TYPES = new Set(["text", "reaction", "file", "card", "card_action", "card_outcome", "edit", "delete"]);
 
 export class SqliteStore implements EngineStore {
   private readonly db: Database.Database;
@@ -38,6 +38,10 @@ export class SqliteStore implements EngineStore {
     if (!columns.some((c) => c.name === "file")) this.db.exec("ALTER TABLE messages ADD COLUMN file BLOB");
     // A card, an action on one, or its outcome, sealed like the text.
     if (!columns.some((c) => c.name === "card")) this.db.exec("ALTER TABLE messages ADD COLUMN card BLOB");
+    // Replies, edits and deletions for everyone.
+    if (!columns.some((c) => c.name === "reply_to")) this.db.exec("ALTER TABLE messages ADD COLUMN reply_to TEXT");
+    if (!columns.some((c) => c.name === "edited")) this.db.exec("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0");
+    if (!columns.some((c) => c.name === "deleted")) this.db.exec("ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
   }
 
   /** This device's ID, to tell its own messages (already shown) from others'. */
@@ -112,6 +116,11 @@ export class SqliteStore implements EngineStore {
     );
   }
 
+  async loadMessage(chat: string, id: string): Promise<ChatMessage | undefined> {
+    const row = this.db.prepare("SELECT * FROM messages WHERE chat = ? AND id = ?").get(chat, id) as Record<string, unknown> | undefined;
+    return row ? this.toMessage(row) : undefined;
+  }
+
   async hasMessage(chat: string, id: string): Promise<boolean> {
     return this.db.prepare("SELECT 1 FROM messages WHERE chat = ? AND id = ?").get(chat, id) !== undefined;
   }
@@ -166,7 +175,7 @@ export class SqliteStore implements EngineStore {
       for (const m of changes.messages ?? []) {
         this.db
           .prepare(
-            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target, file, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (chat, id, sender, sender_device, type, body, sent_at, received_at, outgoing, shown, target, file, card, reply_to, edited, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           )
           .run(
             m.chat,
@@ -183,6 +192,25 @@ export class SqliteStore implements EngineStore {
             m.target ?? null,
             m.file ? this.seal(`file:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.file))) : null,
             m.card ? this.seal(`card:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.card))) : null,
+            m.replyTo ?? null,
+            m.edited ? 1 : 0,
+            m.deleted ? 1 : 0,
+          );
+      }
+      for (const m of changes.messagesUpdated ?? []) {
+        this.db
+          .prepare("UPDATE messages SET type = ?, body = ?, target = ?, file = ?, card = ?, reply_to = ?, edited = ?, deleted = ? WHERE chat = ? AND id = ?")
+          .run(
+            m.type,
+            this.seal(`msg:${m.chat}:${m.id}`, new TextEncoder().encode(m.text)),
+            m.target ?? null,
+            m.file ? this.seal(`file:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.file))) : null,
+            m.card ? this.seal(`card:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.card))) : null,
+            m.replyTo ?? null,
+            m.edited ? 1 : 0,
+            m.deleted ? 1 : 0,
+            m.chat,
+            m.id,
           );
       }
       for (const [name, value] of changes.settings ?? []) {
@@ -247,6 +275,9 @@ export class SqliteStore implements EngineStore {
       sentAt: r.sent_at as number,
       receivedAt: r.received_at as number,
       outgoing: r.outgoing === 1,
+      ...(typeof r.reply_to === "string" ? { replyTo: r.reply_to } : {}),
+      ...(r.edited === 1 ? { edited: true } : {}),
+      ...(r.deleted === 1 ? { deleted: true } : {}),
     };
   }
 

@@ -5,6 +5,27 @@ export interface TextContent {
   type: "text";
   text: string;
   sentAt: number;
+  /** The message this one answers. */
+  replyTo?: string;
+}
+
+/** A new text for one of the sender's own earlier texts. */
+export interface EditContent {
+  v: 1;
+  id: string;
+  type: "edit";
+  target: string;
+  text: string;
+  sentAt: number;
+}
+
+/** Deletes one of the sender's own earlier messages for everyone. */
+export interface DeleteContent {
+  v: 1;
+  id: string;
+  type: "delete";
+  target: string;
+  sentAt: number;
 }
 
 /** A reaction to a message (its ID), e.g. "👍"; in channels the only thing members may send. */
@@ -77,7 +98,7 @@ export interface CardOutcomeContent extends CardOutcome {
   sentAt: number;
 }
 
-export type Content = TextContent | ReactionContent | FileContent | CardContent | CardActionContent | CardOutcomeContent;
+export type Content = TextContent | ReactionContent | FileContent | CardContent | CardActionContent | CardOutcomeContent | EditContent | DeleteContent;
 
 export const MAX_TEXT_LENGTH = 64 * 1024;
 export const MAX_EMOJI_LENGTH = 16;
@@ -101,12 +122,20 @@ export function decodeContent(bytes: Uint8Array): Content | undefined {
       target?: unknown;
       emoji?: unknown;
       sentAt?: unknown;
+      replyTo?: unknown;
     };
     if (value.v !== 1 || typeof value.id !== "string" || !MESSAGE_ID.test(value.id)) return undefined;
     if (typeof value.sentAt !== "number") return undefined;
     if (value.type === "text") {
       if (typeof value.text !== "string" || value.text.length > MAX_TEXT_LENGTH) return undefined;
-      return { v: 1, id: value.id, type: "text", text: value.text, sentAt: value.sentAt };
+      if (value.replyTo !== undefined && (typeof value.replyTo !== "string" || !MESSAGE_ID.test(value.replyTo))) return undefined;
+      return { v: 1, id: value.id, type: "text", text: value.text, sentAt: value.sentAt, ...(value.replyTo !== undefined ? { replyTo: value.replyTo } : {}) };
+    }
+    if (value.type === "edit" || value.type === "delete") {
+      if (typeof value.target !== "string" || !MESSAGE_ID.test(value.target)) return undefined;
+      if (value.type === "delete") return { v: 1, id: value.id, type: "delete", target: value.target, sentAt: value.sentAt };
+      if (typeof value.text !== "string" || value.text.length > MAX_TEXT_LENGTH) return undefined;
+      return { v: 1, id: value.id, type: "edit", target: value.target, text: value.text, sentAt: value.sentAt };
     }
     if (value.type === "reaction") {
       if (typeof value.target !== "string" || !MESSAGE_ID.test(value.target)) return undefined;

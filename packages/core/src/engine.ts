@@ -398,9 +398,20 @@ export class Engine {
   }
 
   /** Encrypts a text for a group; the state is saved before anything leaves, so no key is reused. */
-  async encryptText(group: string, text: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+  async encryptText(group: string, text: string, retryOf?: { id: string; sentAt: number }, replyTo?: string): Promise<OutgoingMessage> {
     if (text.length > MAX_TEXT_LENGTH) throw new RangeError(`text longer than ${MAX_TEXT_LENGTH} characters`);
-    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "text", text, sentAt }));
+    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "text", text, sentAt, ...(replyTo ? { replyTo } : {}) }));
+  }
+
+  /** Encrypts a new text for one of this person's own texts; the stored text changes with it. */
+  async encryptEdit(group: string, target: string, text: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+    if (text.length > MAX_TEXT_LENGTH) throw new RangeError(`text longer than ${MAX_TEXT_LENGTH} characters`);
+    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "edit", target, text, sentAt }));
+  }
+
+  /** Encrypts the deletion (for everyone) of one of this person's own messages. */
+  async encryptDelete(group: string, target: string, retryOf?: { id: string; sentAt: number }): Promise<OutgoingMessage> {
+    return this.encryptContent(group, retryOf, (id, sentAt) => ({ v: 1, id, type: "delete", target, sentAt }));
   }
 
   /** Encrypts a reaction (an emoji) to the message `target`. */
@@ -436,9 +447,11 @@ export class Engine {
       const id = retryOf?.id ?? crockford(this.env.randomBytes(10), 16);
       const epoch = groupEpoch(state);
       const content = make(id, now);
+      const updated = await this.editedTarget(group, content, this.user);
+      if (updated === null) throw new RangeError("only your own messages can be edited or deleted");
       const encrypted = await encryptApplication(await ciphersuite(groupCiphersuite(state)), state, encodeContent(content));
       const message = toChatMessage(content, group, this.user, this.device, now, true);
-      await this.save({ messages: [message] }, new Map([[group, encrypted.state]]));
+      await this.save({ messages: [message], ...(updated ? { messagesUpdated: [updated] } : {}) }, new Map([[group, encrypted.state]]));
       return { group, epoch, data: toBase64(encrypted.message), message };
     });
   }
@@ -510,6 +523,11 @@ export class Engine {
         return [{ type: "undecryptable", chat: frame.group, seq: frame.seq, reason: "card outcome not from the card's sender, or a second one" }];
       }
     }
+    // Only a message's own sender edits or deletes it: anything else is reported, not applied.
+    const updated = await this.editedTarget(frame.group, content, incoming.sender.user);
+    if (updated === null) {
+      return [{ type: "undecryptable", chat: frame.group, seq: frame.seq, reason: "edit or delete not from the message's sender" }];
+    }
     const message = toChatMessage(
       content,
       frame.group,
@@ -519,7 +537,22 @@ export class Engine {
       incoming.sender.user === this.user,
     );
     changes.messages = [message];
+    if (updated) changes.messagesUpdated = [updated];
     return [{ type: "message", message, seq: frame.seq }];
+  }
+
+  /**
+   * For an edit or a delete: the target message as it is after it; null when `sender` may not
+   * change it (not its sender, not found, already deleted, or not a text for an edit).
+   */
+  private async editedTarget(chat: string, content: Content, sender: string): Promise<ChatMessage | null | undefined> {
+    if (content.type !== "edit" && content.type !== "delete") return undefined;
+    const target = await this.store.loadMessage(chat, content.target);
+    if (!target || target.from !== sender || target.deleted) return null;
+    if (content.type === "edit") return target.type === "text" ? { ...target, text: content.text, edited: true } : null;
+    if (target.type === "edit" || target.type === "delete") return null;
+    const { file: _file, card: _card, edited: _edited, ...rest } = target;
+    return { ...rest, text: "", deleted: true };
   }
 
   private async processWelcome(
@@ -630,7 +663,10 @@ function encodeParked(frames: DeliverFrame[]): Uint8Array | null {
 
 function toChatMessage(content: Content, chat: string, from: string, fromDevice: string, receivedAt: number, outgoing: boolean): ChatMessage {
   const base = { id: content.id, chat, from, fromDevice, sentAt: content.sentAt, receivedAt, outgoing };
-  if (content.type === "text") return { ...base, type: "text", text: content.text };
+  if (content.type === "text") return { ...base, type: "text", text: content.text, ...(content.replyTo ? { replyTo: content.replyTo } : {}) };
+  // The new text lives in the target only, so a later deletion leaves no copy behind.
+  if (content.type === "edit") return { ...base, type: "edit", text: "", target: content.target };
+  if (content.type === "delete") return { ...base, type: "delete", text: "", target: content.target };
   if (content.type === "reaction") return { ...base, type: "reaction", text: content.emoji, target: content.target };
   if (content.type === "card") return { ...base, type: "card", text: content.card.title, card: { kind: "card", card: content.card } };
   if (content.type === "card_action") {

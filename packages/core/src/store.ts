@@ -29,7 +29,7 @@ export interface ChatMessage {
   chat: string;
   from: string;
   fromDevice: string;
-  type: "text" | "reaction" | "file" | "card" | "card_action" | "card_outcome";
+  type: "text" | "reaction" | "file" | "card" | "card_action" | "card_outcome" | "edit" | "delete";
   /** The text, for a reaction its emoji, for a file its name. */
   text: string;
   /** For a file: how to fetch, check and decrypt it, and what it is. */
@@ -41,6 +41,12 @@ export interface ChatMessage {
   sentAt: number;
   receivedAt: number;
   outgoing: boolean;
+  /** For a text: the message it answers. */
+  replyTo?: string;
+  /** Its sender changed the text after sending it. */
+  edited?: boolean;
+  /** Its sender deleted it for everyone: the text (and file, card) is gone, the row stays. */
+  deleted?: boolean;
 }
 
 export interface EngineChanges {
@@ -51,6 +57,8 @@ export interface EngineChanges {
   keyPackagesDeleted?: string[];
   messages?: ChatMessage[];
   messagesDeleted?: { chat: string; id: string }[];
+  /** Stored messages replaced as a whole (an edit's new text, a deletion's marker); applied after `messages`. */
+  messagesUpdated?: ChatMessage[];
   /** Small secret values by name (passphrase keys, parked entries); null removes one. */
   settings?: Map<string, Uint8Array | null>;
   /** Highest mailbox sequence number fully processed. */
@@ -65,6 +73,8 @@ export interface EngineStore {
   listGroups(): Promise<string[]>;
   allMessages(): Promise<ChatMessage[]>;
   hasMessage(chat: string, id: string): Promise<boolean>;
+  /** One stored message, or undefined. */
+  loadMessage(chat: string, id: string): Promise<ChatMessage | undefined>;
   /** Who sent the card `id` in `chat`, and whether they already decided it; undefined if no such card. */
   cardInfo(chat: string, id: string): Promise<{ from: string; decided: boolean } | undefined>;
   loadSetting(name: string): Promise<Uint8Array | undefined>;
@@ -102,6 +112,9 @@ export class MemoryStore implements EngineStore {
   async hasMessage(chat: string, id: string) {
     return this.messages.some((m) => m.chat === chat && m.id === id);
   }
+  async loadMessage(chat: string, id: string) {
+    return this.messages.find((m) => m.chat === chat && m.id === id);
+  }
   async cardInfo(chat: string, id: string) {
     const card = this.messages.find((m) => m.chat === chat && m.id === id && m.type === "card");
     if (!card) return undefined;
@@ -123,6 +136,10 @@ export class MemoryStore implements EngineStore {
     for (const kp of changes.keyPackagesAdded ?? []) this.keyPackages.set(kp.ref, kp);
     for (const ref of changes.keyPackagesDeleted ?? []) this.keyPackages.delete(ref);
     for (const m of changes.messages ?? []) if (!this.messages.some((x) => x.chat === m.chat && x.id === m.id)) this.messages.push(m);
+    for (const m of changes.messagesUpdated ?? []) {
+      const i = this.messages.findIndex((x) => x.chat === m.chat && x.id === m.id);
+      if (i >= 0) this.messages[i] = m;
+    }
     for (const d of changes.messagesDeleted ?? []) {
       const i = this.messages.findIndex((m) => m.chat === d.chat && m.id === d.id);
       if (i >= 0) this.messages.splice(i, 1);

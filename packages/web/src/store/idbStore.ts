@@ -32,6 +32,9 @@ interface MessageRecord {
   sentAt: number;
   receivedAt: number;
   outgoing: 0 | 1;
+  replyTo?: string;
+  edited?: 1;
+  deleted?: 1;
   /** 1 once the person saw it (or this device sent it); IndexedDB cannot index booleans. */
   shown: 0 | 1;
 }
@@ -153,6 +156,11 @@ export class IdbStore implements EngineStore {
     return Promise.all(records.map((r) => this.toMessage(r)));
   }
 
+  async loadMessage(chat: string, id: string): Promise<ChatMessage | undefined> {
+    const record = await this.get<MessageRecord>(MESSAGES, [chat, id]);
+    return record ? this.toMessage(record) : undefined;
+  }
+
   async hasMessage(chat: string, id: string): Promise<boolean> {
     return (await request(this.db.transaction(MESSAGES).objectStore(MESSAGES).count([chat, id]))) > 0;
   }
@@ -183,6 +191,7 @@ export class IdbStore implements EngineStore {
     );
     const keyPackages = await Promise.all((changes.keyPackagesAdded ?? []).map((kp) => this.sealKeyPackage(kp)));
     const messages = await Promise.all((changes.messages ?? []).map((m) => this.sealMessage(m, ownDevice)));
+    const updated = await Promise.all((changes.messagesUpdated ?? []).map((m) => this.sealMessage(m, ownDevice)));
     const settings = await Promise.all(
       [...(changes.settings ?? [])].map(async ([name, value]) => [name, value ? await seal(this.key, `setting:${name}`, value) : null] as const),
     );
@@ -218,6 +227,14 @@ export class IdbStore implements EngineStore {
           };
         }
         if (messages.length > 0) kv.put(next, SEQ);
+        // Edits and deletions replace a stored message; its place and whether it was seen stay.
+        for (const m of updated) {
+          const old = messageStore.get([m.chat, m.id]);
+          old.onsuccess = () => {
+            const record = old.result as MessageRecord | undefined;
+            if (record) messageStore.put({ ...m, seq: record.seq, shown: record.shown });
+          };
+        }
         // After the inserts, as in SQLite: a step may carry a message and its deletion.
         for (const d of changes.messagesDeleted ?? []) messageStore.delete([d.chat, d.id]);
       };
@@ -392,6 +409,9 @@ export class IdbStore implements EngineStore {
       outgoing: m.outgoing ? 1 : 0,
       // What this device sent itself is already on screen; everything else waits to be shown.
       shown: m.fromDevice === ownDevice ? 1 : 0,
+      ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+      ...(m.edited ? { edited: 1 as const } : {}),
+      ...(m.deleted ? { deleted: 1 as const } : {}),
     };
   }
 
@@ -411,6 +431,9 @@ export class IdbStore implements EngineStore {
       sentAt: r.sentAt,
       receivedAt: r.receivedAt,
       outgoing: r.outgoing === 1,
+      ...(r.replyTo !== undefined ? { replyTo: r.replyTo } : {}),
+      ...(r.edited ? { edited: true } : {}),
+      ...(r.deleted ? { deleted: true } : {}),
     };
   }
 }

@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import {
+  encodeCredentialIdentity,
+  signCredential,
+  toBase64,
+  type ClaimedKeyPackage,
+  type DeliverFrame,
+} from "@momedo/protocol";
+import { Engine, systemEnv, type EngineEvent, type PendingCommit } from "./engine.js";
+import { DEFAULT_CIPHERSUITE } from "./mls.js";
+import { MemoryStore } from "./store.js";
+
+/** A delivery service in memory: orders commits per group and fans messages out to mailboxes. */
+class MemoryDeliveryService {
+  readonly keyPackages = new Map<string, string[]>();
+  readonly groups = new Map<string, { epoch: number; members: string[] }>();
+  readonly mailboxes = new Map<string, DeliverFrame[]>();
+  private seq = 0;
+
+  upload(address: string, kps: string[]) {
+    this.keyPackages.set(address, [...(this.keyPackages.get(address) ?? []), ...kps]);
+  }
+  claim(user: string, except?: string): ClaimedKeyPackage[] {
+    const out: ClaimedKeyPackage[] = [];
+    for (const [address, kps] of this.keyPackages) {
+      const [u, device] = address.split("/") as [string, string];
+      if (u !== user || address === except || kps.length === 0) continue;
+      out.push({ device, keyPackage: kps.shift()! });
+    }
+    return out;
+  }
+  commit(from: string, p: PendingCommit): "ok" | "epoch_conflict" {
+    const group = this.groups.get(p.group);
+    if ((group?.epoch ?? 0) !== p.epoch) return "epoch_conflict";
+    const old = group?.members ?? [from];
+    this.groups.set(p.group, { epoch: p.epoch + 1, members: p.members });
+    for (const m of old) if (m !== from) this.deliver(m, p.group, "commit", from, p.commit);
+    for (const m of p.members) if (!old.includes(m) && p.welcome) this.deliver(m, p.group, "welcome", from, p.welcome);
+    return "ok";
+  }
+  send(from: string, group: string, epoch: number, data: string): "ok" | "stale_epoch" {
+    const g = this.groups.get(group)!;
+    if (g.epoch !== epoch) return "stale_epoch";
+    for (const m of g.members) if (m !== from) this.deliver(m, group, "app", from, data);
+    return "ok";
+  }
+  take(address: string): DeliverFrame[] {
+    const frames = this.mailboxes.get(address) ?? [];
+    this.mailboxes.set(address, []);
+    return frames;
+  }
+  private deliver(to: string, group: string, kind: DeliverFrame["kind"], from: string, data: string) {
+    const box = this.mailboxes.get(to) ?? [];
+    box.push({ t: "msg", seq: ++this.seq, group, kind, from, data, at: Date.now() });
+    this.mailboxes.set(to, box);
+  }
+}
+
+const org = ed25519.keygen();
+
+async function enroll(ds: MemoryDeliveryService, user: string, device: string, orgSecret = org.secretKey, suite: string = DEFAULT_CIPHERSUITE) {
+  const store = new MemoryStore();
+  const keys = await Engine.newSignatureKeys(DEFAULT_CIPHERSUITE);
+  const credential = signCredential(orgSecret, user, device, keys.publicKey);
+  const engine = await Engine.enroll(store, systemEnv, keys, {
+    user,
+    device,
+    name: user,
+    organization: "Test",
+    credential: toBase64(encodeCredentialIdentity(credential)),
+    orgKey: toBase64(org.publicKey),
+    ciphersuite: suite,
+  });
+  const upload = await engine.createKeyPackages(3, suite);
+  ds.upload(engine.address, upload.keyPackages);
+  return { engine, store };
+}
+
+async function drain(ds: MemoryDeliveryService, engine: Engine): Promise<EngineEvent[]> {
+  const events: EngineEvent[] = [];
+  for (const frame of ds.take(engine.address)) events.push(...(await engine.receive(frame)));
+  return events;
+}
+
+async function commitVia(ds: MemoryDeliveryService, engine: Engine, pending: PendingCommit) {
+  expect(ds.commit(engine.address, pending)).toBe("ok");
+  await engine.commitAccepted(pending.group);
+}
+
+
+describe("replies, edits and deletions", () => {
+  it("applies an edit or delete from the message's sender and refuses one from another member", async () => {
+    const ds = new MemoryDeliveryService();
+    const [alice, bob, carol] = await Promise.all(["AAAAAAAA", "BBBBBBBB", "CCCCCCCC"].map((id) => enroll(ds, id, `D${id.slice(1)}`)));
+    const [a, b, c] = [alice!.engine, bob!.engine, carol!.engine];
+    const group = "g.EDITS0000000000000000000000";
+    await commitVia(ds, a, await a.createGroup(group, DEFAULT_CIPHERSUITE, [b, c].map((e) => ({ user: e.user, devices: ds.claim(e.user) })), { kind: "group", name: "T" }));
+    await drain(ds, b);
+    await drain(ds, c);
+    const send = async (out: { epoch: number; data: string }, from: Engine) => expect(ds.send(from.address, group, out.epoch, out.data)).toBe("ok");
+
+    const first = await a.encryptText(group, "Termin um 9");
+    await send(first, a);
+    await drain(ds, b);
+    const reply = await b.encryptText(group, "passt", undefined, first.message.id);
+    await send(reply, b);
+    await drain(ds, a);
+    await drain(ds, c);
+    expect((await c.history()).find((m) => m.id === reply.message.id)?.replyTo).toBe(first.message.id);
+
+    // Alice edits her text: applied everywhere, marked edited.
+    await send(await a.encryptEdit(group, first.message.id, "Termin um 10"), a);
+    const atBob = await drain(ds, b);
+    expect(atBob.map((e) => (e.type === "message" ? e.message.type : e.type))).toEqual(["edit"]);
+    for (const store of [alice!.store, bob!.store, carol!.store]) {
+      if (store !== alice!.store) await drain(ds, store === bob!.store ? b : c);
+      expect(await store.loadMessage(group, first.message.id)).toMatchObject({ text: "Termin um 10", edited: true });
+    }
+
+    // Bob cannot edit or delete Alice's message: not even locally, and a forged one is refused.
+    await expect(b.encryptEdit(group, first.message.id, "gefälscht")).rejects.toThrow(/own messages/);
+    await expect(b.encryptDelete(group, first.message.id)).rejects.toThrow(/own messages/);
+    // A forged one: Bob's own store is tampered with so that Alice's message looks like his.
+    const forgedStore = bob!.store.messages.find((m) => m.id === first.message.id)!;
+    forgedStore.from = b.user;
+    const forged = await b.encryptDelete(group, first.message.id);
+    await send(forged, b);
+    const refused = await drain(ds, c);
+    expect(refused.map((e) => e.type)).toEqual(["undecryptable"]);
+    expect(await carol!.store.loadMessage(group, first.message.id)).toMatchObject({ text: "Termin um 10" });
+    expect(await carol!.store.loadMessage(group, first.message.id)).not.toHaveProperty("deleted");
+    await drain(ds, a);
+
+    // Alice deletes it: the text is gone everywhere, the row stays as a marker.
+    await send(await a.encryptDelete(group, first.message.id), a);
+    await drain(ds, b);
+    await drain(ds, c);
+    for (const store of [alice!.store, carol!.store]) {
+      expect(await store.loadMessage(group, first.message.id)).toMatchObject({ type: "text", text: "", deleted: true });
+    }
+    expect(carol!.store.messages.some((m) => m.text.includes("Termin"))).toBe(false);
+    // A deleted message cannot be edited any more.
+    await expect(a.encryptEdit(group, first.message.id, "wieder da")).rejects.toThrow(/own messages/);
+  });
+});

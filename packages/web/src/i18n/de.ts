@@ -179,6 +179,21 @@ export const de = {
   "link.enrolled": "Bestätigt. Deine Unterhaltungen werden übertragen …",
   "link.timeout": "Keine Bestätigung erhalten (Zeit abgelaufen).",
   "link.failed": "Das Verbinden ging nicht: {error}",
+  "msg.actions": "Aktionen",
+  "msg.reply": "Antworten",
+  "msg.edit": "Bearbeiten",
+  "msg.delete": "Für alle löschen",
+  "msg.editLabel": "Neuer Text",
+  "msg.save": "Speichern",
+  "msg.cancel": "Abbrechen",
+  "msg.confirmDelete": "Diese Nachricht für alle löschen?",
+  "msg.confirmYes": "Ja, löschen",
+  "msg.deleted": "Nachricht gelöscht",
+  "msg.edited": "bearbeitet",
+  "msg.replyTo": "Antwort auf",
+  "msg.cancelReply": "Antwort abbrechen",
+  "msg.quoteMissing": "Antwort auf eine ältere Nachricht",
+  "msg.failed": "Das ging nicht: {error}",
 } as const;
 
 export type MessageKey = keyof typeof de;

@@ -12,6 +12,7 @@ import type { IdbStore } from "../store/idbStore.js";
 import { preview, type ChatKind, type ChatMeta, type Names } from "./chatMeta.js";
 import { Attachment } from "./Attachment.js";
 import { Composer, type FileChoice } from "./Composer.js";
+import { MessageActions } from "./MessageActions.js";
 import { prepareBrowserFile } from "../files/prepare.js";
 import { sendFile as sendFileToChat } from "../files/transfer.js";
 import { clock, dayKey, dayLabel } from "./time.js";
@@ -23,13 +24,15 @@ const STEP = 40;
 const ROW_PX = 72;
 const EMOJIS = ["👍", "❤️", "😂", "😮", "🙏"];
 /** Messages that refer to another one and are shown under it, not as a row of their own. */
-const REFERRING = new Set<ChatMessage["type"]>(["reaction", "card_action", "card_outcome"]);
+const REFERRING = new Set<ChatMessage["type"]>(["reaction", "card_action", "card_outcome", "edit", "delete"]);
 
 interface Page {
   count: number;
   start: number;
   rows: ChatMessage[];
   reactions: Map<string, ChatMessage[]>;
+  /** The messages that replies in the page answer, by ID. */
+  quoted: Map<string, ChatMessage>;
 }
 
 export function Timeline(props: {
@@ -53,6 +56,7 @@ export function Timeline(props: {
   const [info, setInfo] = useState<{ kind: ChatKind; role?: Role; members?: GroupMemberInfo[] }>({ kind: meta.kind, ...(meta.role ? { role: meta.role } : {}) });
   const [showMembers, setShowMembers] = useState(false);
   const [picking, setPicking] = useState<string | undefined>(undefined);
+  const [replyingTo, setReplyingTo] = useState<ChatMessage | undefined>(undefined);
   const [problem, setProblem] = useState("");
   const scroller = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -76,7 +80,14 @@ export function Timeline(props: {
           if (found.length > 0) reactions.set(m.id, found);
         }),
     );
-    const next = { count, start, rows, reactions };
+    const quoted = new Map<string, ChatMessage>();
+    await Promise.all(
+      rows.flatMap((m) => (m.replyTo ? [m.replyTo] : [])).map(async (id) => {
+        const found = await store.loadMessage(chat, id);
+        if (found) quoted.set(id, found);
+      }),
+    );
+    const next = { count, start, rows, reactions, quoted };
     pageRef.current = next;
     setPage(next);
     const last = start + rows.length >= count ? rows.filter((m) => !REFERRING.has(m.type)).at(-1) : undefined;
@@ -179,7 +190,21 @@ export function Timeline(props: {
 
   const send = async (text: string) => {
     atEnd.current = true;
-    await client.send(meta.peer ?? chat, text);
+    const answered = replyingTo;
+    if (!answered) return client.send(meta.peer ?? chat, text);
+    setReplyingTo(undefined);
+    await change(() => client.messenger.reply(chat, answered.id, text));
+  };
+
+  /** Sends a reply, an edit or a deletion right away (not through the outbox) and shows the result. */
+  const change = async (act: () => Promise<unknown>) => {
+    try {
+      await act();
+      setProblem("");
+    } catch (error) {
+      setProblem(t("msg.failed", { error: error instanceof Error ? error.message : String(error) }));
+    }
+    await load(atEnd.current ? "end" : (pageRef.current?.start ?? "end"));
   };
 
   const sendFile = async (choice: FileChoice) => {
@@ -231,16 +256,28 @@ export function Timeline(props: {
           <div class="line">
             <div class="bubble">
               {own ? <span class="sr-only">{t("chats.you")}: </span> : inGroup ? <p class="sender">{names.person(m.from)}</p> : null}
-              {m.type === "file" && m.file ? (
+              {m.replyTo ? <Quote quoted={page.quoted.get(m.replyTo)} names={names} t={t} /> : null}
+              {m.deleted ? (
+                <p class="text deleted">{t("msg.deleted")}</p>
+              ) : m.type === "file" && m.file ? (
                 <Attachment client={client} store={store} message={m} t={t} language={props.language} />
               ) : (
                 <p class="text">{preview(m, t)}</p>
               )}
               <p class="meta">
                 <time dateTime={new Date(m.sentAt).toISOString()}>{clock(m.sentAt, props.language)}</time>
+                {m.edited && !m.deleted ? <span class="edited"> · {t("msg.edited")}</span> : null}
                 {own ? <span class="state"> · {t("chat.sent")}</span> : null}
               </p>
             </div>
+            <MessageActions
+              message={m}
+              own={own}
+              t={t}
+              onReply={() => setReplyingTo(m)}
+              onEdit={(text) => change(() => client.messenger.edit(chat, m.id, text))}
+              onDelete={() => change(() => client.messenger.deleteMessage(chat, m.id))}
+            />
             <button
               type="button"
               class="react"
@@ -344,8 +381,30 @@ export function Timeline(props: {
           {t("chat.channelNote")}
         </p>
       ) : (
-        <Composer t={t} name={meta.name} onSend={send} onSendFile={sendFile} />
+        <>
+          {replyingTo ? (
+            <div class="replying" role="status">
+              <Quote quoted={replyingTo} names={names} t={t} />
+              <button type="button" class="button" onClick={() => setReplyingTo(undefined)}>
+                {t("msg.cancelReply")}
+              </button>
+            </div>
+          ) : null}
+          <Composer t={t} name={meta.name} onSend={send} onSendFile={sendFile} />
+        </>
       )}
     </div>
+  );
+}
+
+/** The message a reply answers, quoted above the reply's text. */
+function Quote(props: { quoted: ChatMessage | undefined; names: Names; t: Translate }) {
+  const { quoted, t } = props;
+  if (!quoted) return <p class="quote">{t("msg.quoteMissing")}</p>;
+  return (
+    <blockquote class="quote">
+      <span class="sr-only">{t("msg.replyTo")} </span>
+      <cite>{props.names.person(quoted.from)}</cite>: {quoted.deleted ? t("msg.deleted") : preview(quoted, t)}
+    </blockquote>
   );
 }

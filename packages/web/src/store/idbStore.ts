@@ -266,8 +266,15 @@ export class IdbStore implements EngineStore {
       };
       return rows;
     });
-    const summaries = await Promise.all(found.map(async ({ record, unread }) => ({ chat: record.chat, last: await this.toMessage(record), unread })));
-    return summaries.sort((a, b) => b.last.sentAt - a.last.sentAt);
+    const summaries = await Promise.all(
+      found.map(async ({ record, unread }) => {
+        const last = await this.toMessage(record);
+        // An edit or a deletion shows as the message it changed; the chat stays where the change put it.
+        const changed = (last.type === "edit" || last.type === "delete") && last.target ? await this.loadMessage(last.chat, last.target) : undefined;
+        return { chat: record.chat, last: changed ?? last, unread, at: last.sentAt };
+      }),
+    );
+    return summaries.sort((a, b) => b.at - a.at).map(({ at: _at, ...summary }) => summary);
   }
 
   /** How many messages a chat holds (for a virtualised timeline). */
@@ -408,7 +415,8 @@ export class IdbStore implements EngineStore {
       receivedAt: m.receivedAt,
       outgoing: m.outgoing ? 1 : 0,
       // What this device sent itself is already on screen; everything else waits to be shown.
-      shown: m.fromDevice === ownDevice ? 1 : 0,
+      // An edit or a deletion changes a message already there: nothing new to read.
+      shown: m.fromDevice === ownDevice || m.type === "edit" || m.type === "delete" ? 1 : 0,
       ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
       ...(m.edited ? { edited: 1 as const } : {}),
       ...(m.deleted ? { deleted: 1 as const } : {}),

@@ -140,6 +140,9 @@ describe("replies, edits and deletions", () => {
       expect(await store.loadMessage(group, first.message.id)).toMatchObject({ type: "text", text: "", deleted: true });
     }
     expect(carol!.store.messages.some((m) => m.text.includes("Termin"))).toBe(false);
+    // A reaction is not deleted on its own.
+    const reaction = await a.encryptReaction(group, reply.message.id, "👍");
+    await expect(a.encryptDelete(group, reaction.message.id)).rejects.toThrow(/own messages/);
     // A deleted message cannot be edited any more.
     await expect(a.encryptEdit(group, first.message.id, "wieder da")).rejects.toThrow(/own messages/);
   });

@@ -550,7 +550,8 @@ export class Engine {
     const target = await this.store.loadMessage(chat, content.target);
     if (!target || target.from !== sender || target.deleted) return null;
     if (content.type === "edit") return target.type === "text" ? { ...target, text: content.text, edited: true } : null;
-    if (target.type === "edit" || target.type === "delete") return null;
+    // Reactions and card steps are not messages of their own: they are not deleted one by one.
+    if (target.type !== "text" && target.type !== "file" && target.type !== "card") return null;
     const { file: _file, card: _card, edited: _edited, ...rest } = target;
     return { ...rest, text: "", deleted: true };
   }

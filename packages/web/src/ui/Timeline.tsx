@@ -13,6 +13,7 @@ import { preview, type ChatKind, type ChatMeta, type Names } from "./chatMeta.js
 import { Attachment } from "./Attachment.js";
 import { Composer, type FileChoice } from "./Composer.js";
 import { MessageActions } from "./MessageActions.js";
+import { Members } from "./Members.js";
 import { prepareBrowserFile } from "../files/prepare.js";
 import { sendFile as sendFileToChat } from "../files/transfer.js";
 import { clock, dayKey, dayLabel } from "./time.js";
@@ -106,19 +107,19 @@ export function Timeline(props: {
       heading.current?.focus();
       void load("end").then(() => (lastShown.current ??= ""));
     }
-    if (meta.kind !== "direct" && client.connection === "online") {
-      client.messenger
-        .info(chat)
-        .then((r) =>
-          setInfo({
-            kind: r.kind === "channel" ? "channel" : r.kind === "direct" ? "direct" : "group",
-            role: r.members.find((m) => m.user === me)?.role,
-            members: r.members,
-          }),
-        )
-        .catch(() => undefined);
-    }
+    if (meta.kind !== "direct" && client.connection === "online") void refreshInfo().catch(() => undefined);
   }, []);
+
+  /** The chat's kind, members and this person's role, from the server (after dropping the leaves of people who left). */
+  const refreshInfo = async () => {
+    await client.messenger.reconcile().catch(() => undefined);
+    const r = await client.messenger.info(chat);
+    setInfo({
+      kind: r.kind === "channel" ? "channel" : r.kind === "direct" ? "direct" : "group",
+      role: r.members.find((m) => m.user === me)?.role,
+      members: r.members,
+    });
+  };
 
   useEffect(() => {
     if (meta.role) setInfo((i) => ({ ...i, kind: meta.kind, role: i.role ?? meta.role }));
@@ -347,21 +348,26 @@ export function Timeline(props: {
             class="button members-toggle"
             aria-expanded={showMembers}
             aria-controls="chat-members"
-            onClick={() => setShowMembers(!showMembers)}
+            onClick={() => {
+              if (!showMembers) void refreshInfo().catch(() => undefined);
+              setShowMembers(!showMembers);
+            }}
           >
             {t("chat.members", { count: String(info.members.length) })}
           </button>
         ) : null}
       </div>
       {showMembers && info.members ? (
-        <ul class="members" id="chat-members" aria-label={t("chat.membersLabel")}>
-          {info.members.map((m) => (
-            <li key={m.user}>
-              <span>{m.user === me ? t("chats.you") : m.name || names.person(m.user)}</span>
-              <span class="role">{t(`role.${m.role}`)}</span>
-            </li>
-          ))}
-        </ul>
+        <Members
+          client={client}
+          chat={chat}
+          members={info.members}
+          names={names}
+          t={t}
+          language={props.language}
+          onChanged={() => refreshInfo().catch(() => undefined)}
+          onLeft={props.onBack}
+        />
       ) : null}
       <div class="scroller" ref={scroller} onScroll={onScroll} tabIndex={0} aria-labelledby="chat-title">
         <div class="spacer" style={{ height: `${above}px` }} />

@@ -2,6 +2,7 @@
 // adds a CLI user found by name, promotes a browser member to admin (whose composer then
 // appears), a member leaves and is gone from the list, the last owner is told to hand over
 // first, a plain member sees no add or remove controls; axe-core finds nothing on the panel.
+// Before that, a person chooses the display name colleagues see, on the welcome after enrolling.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -83,6 +84,22 @@ describe.skipIf(!hasChromium || !built)("web app: group management in Chromium",
     await server?.stop();
   });
 
+  it("a new person chooses the display name colleagues see, on the welcome", async () => {
+    const welcome = benPage.locator(".welcome");
+    await expect.poll(() => welcome.textContent(), { timeout: 10_000 }).toContain(`So sehen dich die anderen: ${ben.name}`);
+    await welcome.getByRole("button", { name: "ändern" }).click();
+    await benPage.getByLabel("Dein Name").fill("Ben Brandt-Yilmaz");
+    await axe(benPage, "welcome (choosing a name)");
+    await welcome.getByRole("button", { name: "Speichern" }).click();
+    await expect.poll(() => welcome.textContent(), { timeout: 10_000 }).toContain("So sehen dich die anderen: Ben Brandt-Yilmaz");
+    ben.name = "Ben Brandt-Yilmaz";
+    const people = (await momedo(`${home}/cem`, "people")).lines;
+    expect(people.find((p) => p.user === ben.id)?.name).toBe(ben.name);
+    // Colleagues see it when their app next loads the directory.
+    await annaPage.reload();
+    await expect.poll(() => annaPage.locator(".connection").textContent(), { timeout: 20_000 }).toBe("Online");
+  });
+
   it("the owner adds a person found by name; the CLI person gets the channel", async () => {
     await annaPage.getByRole("button", { name: "Neue Unterhaltung" }).click();
     await annaPage.getByLabel("Name", { exact: true }).fill("Elternrat");
@@ -108,6 +125,8 @@ describe.skipIf(!hasChromium || !built)("web app: group management in Chromium",
     const found = groups.find((g) => g.name === "Elternrat");
     expect(found?.kind).toBe("channel");
     channel = String(found?.group);
+    const info = (await momedo(`${home}/cem`, "group", "info", channel)).lines;
+    expect(info.find((l) => l.user === ben.id)?.name).toBe(ben.name);
   });
 
   it("a member sees no add, remove or role controls, and no composer in a channel", async () => {

@@ -85,6 +85,11 @@ export const GroupRenameFrame = Type.Object(
   { t: Type.Literal("group.rename"), id: RequestId, group: GroupId, name: GroupName },
   { additionalProperties: false },
 );
+/** Changes this person's display name (what colleagues see); the same rules as the server's People. */
+export const ProfileRenameFrame = Type.Object(
+  { t: Type.Literal("profile.rename"), id: RequestId, name: Type.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f]*\\S[^\\u0000-\\u001f]*$" }) },
+  { additionalProperties: false },
+);
 export const GroupLeaveFrame = Type.Object(
   { t: Type.Literal("group.leave"), id: RequestId, group: GroupId },
   { additionalProperties: false },
@@ -152,6 +157,7 @@ export type PingFrame = Static<typeof PingFrame>;
 export type GroupRoleFrame = Static<typeof GroupRoleFrame>;
 export type GroupLeaveFrame = Static<typeof GroupLeaveFrame>;
 export type GroupRenameFrame = Static<typeof GroupRenameFrame>;
+export type ProfileRenameFrame = Static<typeof ProfileRenameFrame>;
 export type GroupInfoFrame = Static<typeof GroupInfoFrame>;
 export type GroupsListFrame = Static<typeof GroupsListFrame>;
 export type DeviceInviteFrame = Static<typeof DeviceInviteFrame>;
@@ -175,6 +181,7 @@ export type ClientFrame =
   | GroupRoleFrame
   | GroupLeaveFrame
   | GroupRenameFrame
+  | ProfileRenameFrame
   | GroupInfoFrame
   | GroupsListFrame
   | DeviceInviteFrame
@@ -200,6 +207,7 @@ const CLIENT_FRAMES: Record<ClientFrame["t"], TSchema> = {
   "group.role": GroupRoleFrame,
   "group.leave": GroupLeaveFrame,
   "group.rename": GroupRenameFrame,
+  "profile.rename": ProfileRenameFrame,
   "group.info": GroupInfoFrame,
   "groups.list": GroupsListFrame,
   "device.invite": DeviceInviteFrame,

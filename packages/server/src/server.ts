@@ -143,6 +143,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return delivery.leave(connection.address, frame.group);
       case "group.rename":
         return delivery.rename(connection.address, frame.group, frame.name);
+      case "profile.rename":
+        return { name: people.rename(connection.user, frame.name) };
       case "group.info":
         return delivery.info(connection.address, frame.group);
       case "groups.list":

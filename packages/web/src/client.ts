@@ -208,6 +208,11 @@ export class WebClient {
     const value = this.outbox.length > 0 ? new TextEncoder().encode(JSON.stringify(this.outbox)) : null;
     return this.store.apply({ settings: new Map([[OUTBOX, value]]) });
   }
+
+  /** Changes the display name colleagues see (the server's directory); returns the name as stored. */
+  async rename(name: string): Promise<string> {
+    return (await this.messenger.request<{ name: string }>({ t: "profile.rename", name })).name;
+  }
 }
 
 async function postJson<T>(url: string, body: unknown): Promise<T> {

@@ -60,6 +60,19 @@ export class People {
     return withFreshId((id) => insert.run(id, clean, role, parseClass(klass), now));
   }
 
+  /** Changes a person's display name; returns the name as stored. */
+  rename(user: string, name: string): string {
+    let clean: string;
+    try {
+      clean = checkName(name);
+    } catch (error) {
+      throw new MomedoError("bad_request", (error as Error).message);
+    }
+    const changed = this.db.prepare("UPDATE users SET name = ? WHERE id = ? AND removed_at IS NULL").run(clean, user).changes;
+    if (changed === 0) throw new MomedoError("unknown_user", user);
+    return clean;
+  }
+
   exists(user: string): boolean {
     return this.db.prepare("SELECT 1 FROM users WHERE id = ? AND removed_at IS NULL").get(user) !== undefined;
   }

@@ -213,6 +213,12 @@ export const de = {
   "msg.cancelReply": "Antwort abbrechen",
   "msg.quoteMissing": "Antwort auf eine ältere Nachricht",
   "msg.failed": "Das ging nicht: {error}",
+  "name.shown": "So sehen dich die anderen: {name}",
+  "name.change": "ändern",
+  "name.label": "Dein Name",
+  "name.save": "Speichern",
+  "name.cancel": "Abbrechen",
+  "name.failed": "Der Name wurde nicht geändert: {error}",
 } as const;
 
 export type MessageKey = keyof typeof de;

@@ -215,4 +215,10 @@ export const en: Record<MessageKey, string> = {
   "msg.cancelReply": "Cancel reply",
   "msg.quoteMissing": "Reply to an older message",
   "msg.failed": "That did not work: {error}",
+  "name.shown": "This is how others see you: {name}",
+  "name.change": "change",
+  "name.label": "Your name",
+  "name.save": "Save",
+  "name.cancel": "Cancel",
+  "name.failed": "The name was not changed: {error}",
 };

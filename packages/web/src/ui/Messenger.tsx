@@ -46,6 +46,10 @@ export function Messenger(props: MessengerProps) {
   const [failure, setFailure] = useState<string | undefined>(undefined);
   const [announcement, setAnnouncement] = useState("");
   const [welcome, setWelcome] = useState(props.welcome || props.alreadyEnrolled);
+  /** The display name colleagues see, changeable on the welcome: shown, being edited, what went wrong. */
+  const [shownName, setShownName] = useState(me.name);
+  const [naming, setNaming] = useState<string | undefined>(undefined);
+  const [nameProblem, setNameProblem] = useState("");
   const lastSeen = useRef<Map<string, string> | undefined>(undefined);
   const reloading = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const openRef = useRef(open);
@@ -185,6 +189,39 @@ export function Messenger(props: MessengerProps) {
             <div class="welcome" role="status">
               <p class="welcome-title">{t("welcome", { name: me.name })}</p>
               <p>{props.alreadyEnrolled ? t("join.alreadyEnrolled") : t("welcome.text", { organization: client.engine.identity.organization })}</p>
+              {naming === undefined ? (
+                <p>
+                  {t("name.shown", { name: shownName })}{" "}
+                  <button type="button" class="button" onClick={() => setNaming(shownName)}>
+                    {t("name.change")}
+                  </button>
+                </p>
+              ) : (
+                <form
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    client
+                      .rename(naming)
+                      .then((name) => {
+                        setShownName(name);
+                        setNaming(undefined);
+                        setNameProblem("");
+                        void loadPeople();
+                      })
+                      .catch((error: unknown) => setNameProblem(t("name.failed", { error: error instanceof Error ? error.message : String(error) })));
+                  }}
+                >
+                  <label for="display-name">{t("name.label")}</label>{" "}
+                  <input id="display-name" type="text" maxLength={100} required value={naming} onInput={(e) => setNaming(e.currentTarget.value)} />{" "}
+                  <button type="submit" class="button primary">
+                    {t("name.save")}
+                  </button>{" "}
+                  <button type="button" class="button" onClick={() => setNaming(undefined)}>
+                    {t("name.cancel")}
+                  </button>
+                  {nameProblem ? <p class="problem">{nameProblem}</p> : null}
+                </form>
+              )}
               <button type="button" class="button" onClick={() => setWelcome(false)}>
                 {t("welcome.close")}
               </button>

@@ -4,8 +4,7 @@
 import Database from "better-sqlite3";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { randomBytes } from "node:crypto";
-import type { ChatMessage, EngineChanges, EngineStore, CardPayload, FileInfo, StoredIdentity, StoredKeyPackage } from "@momedo/core";
-import { fromBase64, toBase64 } from "@momedo/protocol";
+import { decodeIdentity, decodeKeyPackageSecrets, encodeIdentity, encodeKeyPackageSecrets, type CardPayload, type ChatMessage, type EngineChanges, type EngineStore, type FileInfo, type StoredIdentity, type StoredKeyPackage } from "@momedo/core";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -57,18 +56,7 @@ export class SqliteStore implements EngineStore {
   async loadIdentity(): Promise<StoredIdentity | undefined> {
     const row = this.db.prepare("SELECT value FROM kv WHERE key = 'identity'").get() as { value: Buffer } | undefined;
     if (!row) return undefined;
-    const v = JSON.parse(new TextDecoder().decode(this.open("identity", row.value))) as Record<string, string>;
-    return {
-      user: v.user!,
-      device: v.device!,
-      name: v.name!,
-      organization: v.organization!,
-      ciphersuite: v.ciphersuite!,
-      signaturePublicKey: fromBase64(v.signaturePublicKey!),
-      signKey: fromBase64(v.signKey!),
-      credentialIdentity: fromBase64(v.credentialIdentity!),
-      orgKey: fromBase64(v.orgKey!),
-    };
+    return decodeIdentity(this.open("identity", row.value));
   }
 
   async loadGroup(group: string): Promise<Uint8Array | undefined> {
@@ -77,18 +65,10 @@ export class SqliteStore implements EngineStore {
   }
 
   async loadKeyPackage(ref: string): Promise<StoredKeyPackage | undefined> {
-    const row = this.db.prepare("SELECT data FROM key_packages WHERE ref = ?").get(ref) as { data: Buffer } | undefined;
-    if (!row) return undefined;
-    const v = JSON.parse(new TextDecoder().decode(this.open(`kp:${ref}`, row.data))) as Record<string, string | boolean>;
-    return {
-      ref,
-      suite: v.suite as string,
-      publicPackage: fromBase64(v.publicPackage as string),
-      initPrivateKey: fromBase64(v.initPrivateKey as string),
-      hpkePrivateKey: fromBase64(v.hpkePrivateKey as string),
-      signaturePrivateKey: fromBase64(v.signaturePrivateKey as string),
-      lastResort: v.lastResort === true,
-    };
+    const row = this.db.prepare("SELECT suite, last_resort, data FROM key_packages WHERE ref = ?").get(ref) as
+      | { suite: string; last_resort: number; data: Buffer }
+      | undefined;
+    return row ? decodeKeyPackageSecrets(ref, row.suite, row.last_resort === 1, this.open(`kp:${ref}`, row.data)) : undefined;
   }
 
   async hasLastResortKeyPackage(suite: string): Promise<boolean> {
@@ -139,14 +119,7 @@ export class SqliteStore implements EngineStore {
     this.db.transaction(() => {
       if (changes.identity) {
         const i = changes.identity;
-        const plain = JSON.stringify({
-          ...i,
-          signaturePublicKey: toBase64(i.signaturePublicKey),
-          signKey: toBase64(i.signKey),
-          credentialIdentity: toBase64(i.credentialIdentity),
-          orgKey: toBase64(i.orgKey),
-        });
-        this.put("identity", this.seal("identity", new TextEncoder().encode(plain)));
+        this.put("identity", this.seal("identity", encodeIdentity(i)));
         this.put("device", Buffer.from(i.device));
         this.device = i.device;
       }
@@ -158,17 +131,9 @@ export class SqliteStore implements EngineStore {
         } else this.db.prepare("DELETE FROM groups WHERE id = ?").run(group);
       }
       for (const kp of changes.keyPackagesAdded ?? []) {
-        const plain = JSON.stringify({
-          suite: kp.suite,
-          publicPackage: toBase64(kp.publicPackage),
-          initPrivateKey: toBase64(kp.initPrivateKey),
-          hpkePrivateKey: toBase64(kp.hpkePrivateKey),
-          signaturePrivateKey: toBase64(kp.signaturePrivateKey),
-          lastResort: kp.lastResort,
-        });
         this.db
           .prepare("INSERT INTO key_packages (ref, suite, last_resort, data) VALUES (?, ?, ?, ?)")
-          .run(kp.ref, kp.suite, kp.lastResort ? 1 : 0, this.seal(`kp:${kp.ref}`, new TextEncoder().encode(plain)));
+          .run(kp.ref, kp.suite, kp.lastResort ? 1 : 0, this.seal(`kp:${kp.ref}`, encodeKeyPackageSecrets(kp)));
       }
       for (const ref of changes.keyPackagesDeleted ?? []) this.db.prepare("DELETE FROM key_packages WHERE ref = ?").run(ref);
       const ownDevice = this.ownDevice();

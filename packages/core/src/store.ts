@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from "@momedo/protocol";
 import type { CardPayload } from "./cards.js";
 import type { FileInfo } from "./content.js";
 // What the engine keeps between runs. Shells provide it (SQLite in Node, IndexedDB in browsers);
@@ -80,6 +81,59 @@ export interface EngineStore {
   loadSetting(name: string): Promise<Uint8Array | undefined>;
   cursor(): Promise<number>;
   apply(changes: EngineChanges): Promise<void>;
+}
+
+/** The identity as a store keeps it (then sealed): JSON, byte fields in base64. */
+export function encodeIdentity(i: StoredIdentity): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({
+      ...i,
+      signaturePublicKey: toBase64(i.signaturePublicKey),
+      signKey: toBase64(i.signKey),
+      credentialIdentity: toBase64(i.credentialIdentity),
+      orgKey: toBase64(i.orgKey),
+    }),
+  );
+}
+
+export function decodeIdentity(bytes: Uint8Array): StoredIdentity {
+  const v = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, string>;
+  return {
+    user: v.user!,
+    device: v.device!,
+    name: v.name!,
+    organization: v.organization!,
+    ciphersuite: v.ciphersuite!,
+    signaturePublicKey: fromBase64(v.signaturePublicKey!),
+    signKey: fromBase64(v.signKey!),
+    credentialIdentity: fromBase64(v.credentialIdentity!),
+    orgKey: fromBase64(v.orgKey!),
+  };
+}
+
+/** A KeyPackage's key material as a store keeps it (then sealed); ref, suite and the last-resort flag stay beside it. */
+export function encodeKeyPackageSecrets(kp: StoredKeyPackage): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({
+      publicPackage: toBase64(kp.publicPackage),
+      initPrivateKey: toBase64(kp.initPrivateKey),
+      hpkePrivateKey: toBase64(kp.hpkePrivateKey),
+      signaturePrivateKey: toBase64(kp.signaturePrivateKey),
+    }),
+  );
+}
+
+export function decodeKeyPackageSecrets(ref: string, suite: string, lastResort: boolean, bytes: Uint8Array): StoredKeyPackage {
+  const v = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, string>;
+  return {
+    ref,
+    suite,
+    publicPackage: fromBase64(v.publicPackage!),
+    initPrivateKey: fromBase64(v.initPrivateKey!),
+    hpkePrivateKey: fromBase64(v.hpkePrivateKey!),
+    signaturePrivateKey: fromBase64(v.signaturePrivateKey!),
+    lastResort,
+  };
 }
 
 /** An in-memory store for tests and for bots that keep nothing. */

@@ -2,8 +2,7 @@
 // (identity secrets, group states, KeyPackage private parts, message texts, files and cards,
 // settings), with AES-256-GCM under a non-extractable key kept in the same database; IDs, senders
 // and times stay readable so chats can be listed and paged without decrypting everything.
-import type { CardPayload, ChatMessage, EngineChanges, EngineStore, FileInfo, StoredIdentity, StoredKeyPackage } from "@momedo/core";
-import { fromBase64, toBase64 } from "@momedo/protocol";
+import { decodeIdentity, decodeKeyPackageSecrets, encodeIdentity, encodeKeyPackageSecrets, type CardPayload, type ChatMessage, type EngineChanges, type EngineStore, type FileInfo, type StoredIdentity, type StoredKeyPackage } from "@momedo/core";
 import { openDatabase, request, transaction } from "./idb.js";
 import { newSealingKey, seal, unseal } from "./sealing.js";
 
@@ -108,18 +107,7 @@ export class IdbStore implements EngineStore {
   async loadIdentity(): Promise<StoredIdentity | undefined> {
     const sealed = await this.get<Uint8Array>(KV, "identity");
     if (!sealed) return undefined;
-    const v = JSON.parse(decoder.decode(await unseal(this.key, "identity", sealed))) as Record<string, string>;
-    return {
-      user: v.user!,
-      device: v.device!,
-      name: v.name!,
-      organization: v.organization!,
-      ciphersuite: v.ciphersuite!,
-      signaturePublicKey: fromBase64(v.signaturePublicKey!),
-      signKey: fromBase64(v.signKey!),
-      credentialIdentity: fromBase64(v.credentialIdentity!),
-      orgKey: fromBase64(v.orgKey!),
-    };
+    return decodeIdentity(await unseal(this.key, "identity", sealed));
   }
 
   async loadGroup(group: string): Promise<Uint8Array | undefined> {
@@ -130,16 +118,7 @@ export class IdbStore implements EngineStore {
   async loadKeyPackage(ref: string): Promise<StoredKeyPackage | undefined> {
     const record = await this.get<KeyPackageRecord>(KEY_PACKAGES, ref);
     if (!record) return undefined;
-    const v = JSON.parse(decoder.decode(await unseal(this.key, `kp:${ref}`, record.data))) as Record<string, string>;
-    return {
-      ref,
-      suite: record.suite,
-      publicPackage: fromBase64(v.publicPackage!),
-      initPrivateKey: fromBase64(v.initPrivateKey!),
-      hpkePrivateKey: fromBase64(v.hpkePrivateKey!),
-      signaturePrivateKey: fromBase64(v.signaturePrivateKey!),
-      lastResort: record.lastResort === 1,
-    };
+    return decodeKeyPackageSecrets(ref, record.suite, record.lastResort === 1, await unseal(this.key, `kp:${ref}`, record.data));
   }
 
   async hasLastResortKeyPackage(suite: string): Promise<boolean> {
@@ -379,24 +358,11 @@ export class IdbStore implements EngineStore {
   }
 
   private sealIdentity(i: StoredIdentity): Promise<Uint8Array> {
-    const plain = JSON.stringify({
-      ...i,
-      signaturePublicKey: toBase64(i.signaturePublicKey),
-      signKey: toBase64(i.signKey),
-      credentialIdentity: toBase64(i.credentialIdentity),
-      orgKey: toBase64(i.orgKey),
-    });
-    return seal(this.key, "identity", encoder.encode(plain));
+    return seal(this.key, "identity", encodeIdentity(i));
   }
 
   private async sealKeyPackage(kp: StoredKeyPackage): Promise<KeyPackageRecord> {
-    const plain = JSON.stringify({
-      publicPackage: toBase64(kp.publicPackage),
-      initPrivateKey: toBase64(kp.initPrivateKey),
-      hpkePrivateKey: toBase64(kp.hpkePrivateKey),
-      signaturePrivateKey: toBase64(kp.signaturePrivateKey),
-    });
-    return { ref: kp.ref, suite: kp.suite, lastResort: kp.lastResort ? 1 : 0, data: await seal(this.key, `kp:${kp.ref}`, encoder.encode(plain)) };
+    return { ref: kp.ref, suite: kp.suite, lastResort: kp.lastResort ? 1 : 0, data: await seal(this.key, `kp:${kp.ref}`, encodeKeyPackageSecrets(kp)) };
   }
 
   private async sealMessage(m: ChatMessage, ownDevice: string | undefined): Promise<Omit<MessageRecord, "seq">> {

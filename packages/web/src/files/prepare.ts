@@ -40,7 +40,7 @@ export async function prepareBrowserFile(file: File, options: BrowserPrepareOpti
   if (jpeg || png) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     try {
-      const stripped = jpeg ? stripJpeg(bytes) : stripPng(bytes);
+      const stripped = jpeg ? await stripJpeg(bytes) : await stripPng(bytes);
       body = new Blob([stripped.bytes as BlobPart], { type: mediaType });
       ({ width, height } = stripped);
     } catch (error) {

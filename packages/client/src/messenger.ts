@@ -23,6 +23,7 @@ import {
   type CardPayload,
   type ChatMessage,
   type ClaimedPerson,
+  type FileInfo,
   type Engine,
   type EngineEvent,
   type OutgoingMessage,
@@ -141,6 +142,11 @@ export class Messenger {
   /** Deletes one of this person's own messages for everyone in the chat. */
   async deleteMessage(chat: string, target: string): Promise<ChatMessage> {
     return this.send(chat, (group, retryOf) => this.engine.encryptDelete(group, target.toUpperCase(), retryOf), false);
+  }
+
+  /** Sends the message announcing an uploaded file (its key, hash and description). */
+  sendFileInfo(to: string, info: FileInfo): Promise<ChatMessage> {
+    return this.send(to, (group, retryOf) => this.engine.encryptFile(group, info, retryOf), false);
   }
 
   /** Sends a card (bots do), an action on a card, or a card's outcome. */

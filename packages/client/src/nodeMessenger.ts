@@ -48,7 +48,7 @@ export class NodeMessenger extends Messenger {
       ...(extra.location ? { location: extra.location } : {}),
       ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
     };
-    return this.send(to, (g, retryOf) => this.engine.encryptFile(g, info, retryOf), false);
+    return this.sendFileInfo(to, info);
   }
 
   /**

@@ -18,13 +18,8 @@ import { fromBase64, isErrorCode, MomedoError, toBase64, type BlobDownloadResult
 import type { Messenger } from "@momedo/client/browser";
 import type { BrowserPreparedFile } from "./prepare.js";
 
-const MAX_ATTEMPTS = 6;
 /** Decrypted images up to this size are kept in the device's store, so they show after a reload. */
 const CACHE_LIMIT = 8 * 1024 * 1024;
-
-function retriable(error: unknown): boolean {
-  return error instanceof MomedoError && (error.code === "epoch_conflict" || error.code === "stale_epoch");
-}
 
 async function check(response: Response): Promise<Response> {
   if (response.ok) return response;
@@ -97,26 +92,13 @@ export async function sendFile(
     ...(extra.location ? { location: extra.location } : {}),
     ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
   };
-  let retryOf: { id: string; sentAt: number } | undefined;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const out = await engine.encryptFile(chat, info, retryOf);
-      retryOf = { id: out.message.id, sentAt: out.message.sentAt };
-      await messenger.request({ t: "group.send", group: chat, epoch: out.epoch, data: out.data });
-      // The sender shows its own image from here, not by fetching it back.
-      if (store && file.mediaType.startsWith("image/") && file.body.size <= CACHE_LIMIT) {
-        const bytes = new Uint8Array(await file.body.arrayBuffer());
-        await store.apply({ settings: new Map([[cacheKey(out.message), bytes]]) }).catch(() => undefined);
-      }
-      return out.message;
-    } catch (error) {
-      if (!retriable(error) || attempt >= MAX_ATTEMPTS) {
-        if (retryOf) await engine.discardOutgoing(chat, retryOf.id);
-        throw error;
-      }
-      await messenger.sync();
-    }
+  const message = await messenger.sendFileInfo(chat, info);
+  // The sender shows its own image from here, not by fetching it back.
+  if (store && file.mediaType.startsWith("image/") && file.body.size <= CACHE_LIMIT) {
+    const bytes = new Uint8Array(await file.body.arrayBuffer());
+    await store.apply({ settings: new Map([[cacheKey(message), bytes]]) }).catch(() => undefined);
   }
+  return message;
 }
 
 const cacheKey = (message: ChatMessage) => `web:file:${message.id}`;

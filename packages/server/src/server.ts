@@ -89,8 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const account = new AdminAccount(db);
   const setupCode = account.isSetUp ? undefined : account.newSetupCode();
   const delivery = new DeliveryService(db, people, data.directory, data.plans, mailbox, queue, (r) => {
-    hub.push(r);
-    wakeUps.mail(r.map((recipient) => recipient.address));
+    wakeUps.mail(hub.push(r));
   }, { maxMessageBytes });
   const blobStore = new FileBlobStore(join(options.dataDir, "blobs"));
   await blobStore.init();
@@ -195,14 +194,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     signedIn: (c: DeviceConnection) => {
       acks.flushFor(c.user, c.device);
       hub.signedIn(c);
-      wakeUps.signedIn(c.address);
       queue.enqueue(() => people.touch(c.user, c.device));
       delivery.tellPlans(c.address);
     },
-    signedOut: (c: DeviceConnection) => {
-      hub.signedOut(c);
-      wakeUps.signedOut(c.address);
-    },
+    signedOut: (c: DeviceConnection) => hub.signedOut(c),
     page: (user: string, device: string, after: number, limit: number) => mailbox.page(user, device, after, limit),
     ack: (user: string, device: string, upTo: number) => acks.ack(user, device, upTo),
     handle,

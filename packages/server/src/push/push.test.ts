@@ -14,6 +14,8 @@ import { addUser } from "../admin/commands.js";
 import { startServer, type RunningServer } from "../server.js";
 import { checkEndpoint, type PushOutcome, type PushSubscription } from "./pushSender.js";
 import { WakeUps } from "./wakeUps.js";
+import { Hub } from "../relay/hub.js";
+import type { DeviceConnection } from "../relay/connection.js";
 
 interface Received {
   path: string;
@@ -266,13 +268,19 @@ describe("WakeUps", () => {
 
   it("skips connected devices until their last connection closes, and devices without a subscription", () => {
     const { wakeUps, sent } = setup();
-    wakeUps.signedIn("A/1");
-    wakeUps.signedIn("A/1"); // a reconnect: the new connection signs in before the old one signs out
-    wakeUps.signedOut("A/1");
-    wakeUps.mail(["A/1", "NOSUB/1"]);
+    // Who is connected is the hub's: it hands the wake-ups only what it could not deliver.
+    const hub = new Hub();
+    const connection = () => ({ address: "A/1", push: () => undefined, close: () => undefined }) as unknown as DeviceConnection;
+    const [old, renewed] = [connection(), connection()];
+    const mail = (addresses: string[]) =>
+      wakeUps.mail(hub.push(addresses.map((address) => ({ address, entry: { seq: 1, group: "g.X", kind: "app", sender: "B/1", data: Buffer.alloc(0), at: 0 } }))));
+    hub.signedIn(old);
+    hub.signedIn(renewed); // a reconnect: the new connection signs in before the old one signs out
+    hub.signedOut(old);
+    mail(["A/1", "NOSUB/1"]);
     expect(sent).toEqual([]);
-    wakeUps.signedOut("A/1");
-    wakeUps.mail(["A/1"]);
+    hub.signedOut(renewed);
+    mail(["A/1"]);
     expect(sent).toEqual(["https://push.example/A"]);
   });
 

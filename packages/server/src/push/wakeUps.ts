@@ -1,13 +1,12 @@
 // When mail is written for a device that is not connected, its browser gets a wake-up push: at
 // most one per device per interval, however many messages arrive (a class chat can be busy).
+// Who is connected is the hub's knowledge: it hands over only the addresses it could not reach.
 import type { PushSender } from "./pushSender.js";
 import type { PushSubscriptions } from "./subscriptions.js";
 
 export const DEFAULT_WAKE_INTERVAL_MS = 30_000;
 
 export class WakeUps {
-  /** Open connections per device address; a replaced connection signs out after its successor signs in. */
-  private readonly connections = new Map<string, number>();
   private readonly lastWake = new Map<string, number>();
 
   constructor(
@@ -17,21 +16,11 @@ export class WakeUps {
     private readonly now: () => number = Date.now,
   ) {}
 
-  signedIn(address: string): void {
-    this.connections.set(address, (this.connections.get(address) ?? 0) + 1);
-  }
-
-  signedOut(address: string): void {
-    const left = (this.connections.get(address) ?? 1) - 1;
-    if (left > 0) this.connections.set(address, left);
-    else this.connections.delete(address);
-  }
-
-  /** Mail was written (durably) for these device addresses. */
-  mail(addresses: Iterable<string>): void {
+  /** Mail was written (durably) for these device addresses, which are not connected (the hub knows). */
+  mail(addresses: readonly string[]): void {
+    if (addresses.length === 0) return;
     const now = this.now();
     for (const address of new Set(addresses)) {
-      if (this.connections.has(address)) continue;
       const last = this.lastWake.get(address);
       if (last !== undefined && now - last < this.intervalMs) continue;
       const [user, device] = address.split("/") as [string, string];

@@ -16,8 +16,15 @@ export class Hub {
     if (this.online.get(connection.address) === connection) this.online.delete(connection.address);
   }
 
-  push(recipients: Recipient[]): void {
-    for (const { address, entry } of recipients) this.online.get(address)?.push(entry);
+  /** Hands each entry to its device's socket; returns the addresses that are not connected. */
+  push(recipients: Recipient[]): string[] {
+    const offline: string[] = [];
+    for (const { address, entry } of recipients) {
+      const connection = this.online.get(address);
+      if (connection) connection.push(entry);
+      else offline.push(address);
+    }
+    return offline;
   }
 
   disconnect(address: string): void {

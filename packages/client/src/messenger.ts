@@ -121,44 +121,44 @@ export class Messenger {
 
   /** Sends a text to a person (ID or ID@host) or to a chat; creates the 1:1 chat on first use. */
   async sendText(to: string, text: string): Promise<ChatMessage> {
-    return this.send(to, (group, retryOf) => this.engine.encryptText(group, text, retryOf), false);
+    return this.send(to, (group, retryOf) => this.engine.encryptText(group, text, retryOf), { receipt: true });
   }
 
   /** Reacts to a message; in a channel this is what members may send. */
   async react(chat: string, target: string, emoji: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), true);
+    return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), { reaction: true });
   }
 
   /** Answers the message `replyTo` of a chat with a text. */
   async reply(chat: string, replyTo: string, text: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptText(group, text, retryOf, replyTo.toUpperCase()), false);
+    return this.send(chat, (group, retryOf) => this.engine.encryptText(group, text, retryOf, replyTo.toUpperCase()), { receipt: true });
   }
 
   /** Replaces the text of one of this person's own messages, for everyone in the chat. */
   async edit(chat: string, target: string, text: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptEdit(group, target.toUpperCase(), text, retryOf), false);
+    return this.send(chat, (group, retryOf) => this.engine.encryptEdit(group, target.toUpperCase(), text, retryOf));
   }
 
   /** Deletes one of this person's own messages for everyone in the chat. */
   async deleteMessage(chat: string, target: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptDelete(group, target.toUpperCase(), retryOf), false);
+    return this.send(chat, (group, retryOf) => this.engine.encryptDelete(group, target.toUpperCase(), retryOf));
   }
 
   /** Sends the message announcing an uploaded file (its key, hash and description). */
   sendFileInfo(to: string, info: FileInfo): Promise<ChatMessage> {
-    return this.send(to, (group, retryOf) => this.engine.encryptFile(group, info, retryOf), false);
+    return this.send(to, (group, retryOf) => this.engine.encryptFile(group, info, retryOf), { receipt: true });
   }
 
   /** Sends a card (bots do), an action on a card, or a card's outcome. */
   async sendCard(to: string, payload: CardPayload): Promise<ChatMessage> {
     if (payload.kind === "card") checkCard(payload.card);
-    return this.send(to, (group, retryOf) => this.engine.encryptCard(group, payload, retryOf), false);
+    return this.send(to, (group, retryOf) => this.engine.encryptCard(group, payload, retryOf), { receipt: payload.kind === "card" });
   }
 
   protected async send(
     to: string,
     encrypt: (group: string, retryOf?: { id: string; sentAt: number }) => Promise<OutgoingMessage>,
-    reaction: boolean,
+    options: { reaction?: boolean; receipt?: boolean } = {},
   ): Promise<ChatMessage> {
     const group = this.resolveChat(to);
     let retryOf: { id: string; sentAt: number } | undefined;
@@ -167,13 +167,17 @@ export class Messenger {
         await this.joinChat(group, to);
         const out = await encrypt(group, retryOf);
         retryOf = { id: out.message.id, sentAt: out.message.sentAt };
-        await this.conn().request<GroupSendResult>({
+        const result = await this.conn().request<GroupSendResult>({
           t: "group.send",
           group,
           epoch: out.epoch,
           data: out.data,
-          ...(reaction ? { reaction: true as const } : {}),
+          ...(options.reaction ? { reaction: true as const } : {}),
+          ...(options.receipt ? { receipt: true as const } : {}),
         });
+        if (result.receipt !== undefined) {
+          for (const event of await this.engine.noteReceipt(group, out.message.id, result.receipt)) this.emit(event);
+        }
         return out.message;
       } catch (error) {
         if (!isRetriable(error) || attempt >= MAX_ATTEMPTS) {
@@ -467,13 +471,17 @@ export class Messenger {
           if (event.type === "notice" && (event.notice.type === "provision" || event.notice.type === "provision_add")) {
             this.plans.push({ group: event.chat, notice: event.notice });
           } else if (event.type === "notice" && event.notice.type !== "role") this.stale.add(event.chat);
-          for (const listener of this.listeners) listener(event);
+          this.emit(event);
         }
       } catch (error) {
         // Storage failed: stop acknowledging, so the server keeps the entry for the next run.
         this.failure = error as Error;
       }
     });
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
   }
 
   private scheduleAck(): void {

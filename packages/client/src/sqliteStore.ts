@@ -41,6 +41,8 @@ export class SqliteStore implements EngineStore {
     if (!columns.some((c) => c.name === "reply_to")) this.db.exec("ALTER TABLE messages ADD COLUMN reply_to TEXT");
     if (!columns.some((c) => c.name === "edited")) this.db.exec("ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0");
     if (!columns.some((c) => c.name === "deleted")) this.db.exec("ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
+    // Every other person of the chat fetched this device's message.
+    if (!columns.some((c) => c.name === "delivered")) this.db.exec("ALTER TABLE messages ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0");
   }
 
   /** This device's ID, to tell its own messages (already shown) from others'. */
@@ -178,6 +180,7 @@ export class SqliteStore implements EngineStore {
             m.id,
           );
       }
+      for (const d of changes.delivered ?? []) this.db.prepare("UPDATE messages SET delivered = 1 WHERE chat = ? AND id = ?").run(d.chat, d.id);
       for (const [name, value] of changes.settings ?? []) {
         if (value) this.put(`setting:${name}`, this.seal(`setting:${name}`, value));
         else this.db.prepare("DELETE FROM kv WHERE key = ?").run(`setting:${name}`);
@@ -243,6 +246,7 @@ export class SqliteStore implements EngineStore {
       ...(typeof r.reply_to === "string" ? { replyTo: r.reply_to } : {}),
       ...(r.edited === 1 ? { edited: true } : {}),
       ...(r.deleted === 1 ? { deleted: true } : {}),
+      ...(r.delivered === 1 ? { delivered: true } : {}),
     };
   }
 

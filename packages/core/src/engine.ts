@@ -62,6 +62,7 @@ export type EngineEvent =
   | { type: "changed"; chat: string; epoch: number }
   | { type: "removed"; chat: string }
   | { type: "notice"; chat: string; from: string; notice: Notice }
+  | { type: "delivered"; chat: string; id: string }
   | { type: "passphrase_needed"; chat: string }
   | { type: "undecryptable"; chat: string; seq: number; reason: string };
 
@@ -261,6 +262,22 @@ export class Engine {
   /** Every stored message, for the history a newly linked device receives. */
   async history(): Promise<ChatMessage[]> {
     return this.store.allMessages();
+  }
+
+  /**
+   * The server took message `id` with receipt `ref`: a "delivered" notice naming it marks the
+   * message. The notice may have come first (it is processed apart from the send); then the mark is
+   * set now.
+   */
+  async noteReceipt(chat: string, id: string, ref: number): Promise<EngineEvent[]> {
+    return this.serialized(async () => {
+      if (await this.store.loadSetting(`delivered:${ref}`)) {
+        await this.store.apply({ delivered: [{ chat, id }], settings: new Map([[`delivered:${ref}`, null]]) });
+        return [{ type: "delivered", chat, id }];
+      }
+      await this.store.apply({ settings: new Map([[`receipt:${ref}`, new TextEncoder().encode(id)]]) });
+      return [];
+    });
   }
 
   /** A message that the server refused for good leaves the local history again. */
@@ -500,7 +517,11 @@ export class Engine {
   private async process(frame: DeliverFrame, changes: EngineChanges, states: Map<string, GroupState | null>): Promise<EngineEvent[]> {
     const bytes = fromBase64(frame.data);
     if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes, states);
-    if (frame.kind === "notice") return [{ type: "notice", chat: frame.group, from: frame.from, notice: parseNotice(bytes) }];
+    if (frame.kind === "notice") {
+      const notice = parseNotice(bytes);
+      if (notice.type === "delivered") return this.delivered(frame.group, notice.ref, changes);
+      return [{ type: "notice", chat: frame.group, from: frame.from, notice }];
+    }
     const state = await this.loadState(frame.group);
     if (!state) throw new MlsError("undecryptable", `no state for ${frame.group}`);
     // Only a commit can carry the passphrase's PSK; messages need no lookup.
@@ -539,6 +560,19 @@ export class Engine {
     changes.messages = [message];
     if (updated) changes.messagesUpdated = [updated];
     return [{ type: "message", message, seq: frame.seq }];
+  }
+
+  /** A "delivered" notice: marks the message sent with receipt `ref`, or keeps the mark for noteReceipt. */
+  private async delivered(chat: string, ref: number, changes: EngineChanges): Promise<EngineEvent[]> {
+    const id = await this.store.loadSetting(`receipt:${ref}`);
+    if (!id) {
+      changes.settings = new Map([[`delivered:${ref}`, new Uint8Array([1])]]);
+      return [];
+    }
+    const message = new TextDecoder().decode(id);
+    changes.delivered = [{ chat, id: message }];
+    changes.settings = new Map([[`receipt:${ref}`, null]]);
+    return [{ type: "delivered", chat, id: message }];
   }
 
   /**

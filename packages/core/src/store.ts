@@ -48,6 +48,8 @@ export interface ChatMessage {
   edited?: boolean;
   /** Its sender deleted it for everyone: the text (and file, card) is gone, the row stays. */
   deleted?: boolean;
+  /** Sent by this device, and every other person of the chat has fetched it (small chats). */
+  delivered?: boolean;
 }
 
 export interface EngineChanges {
@@ -60,6 +62,8 @@ export interface EngineChanges {
   messagesDeleted?: { chat: string; id: string }[];
   /** Stored messages replaced as a whole (an edit's new text, a deletion's marker); applied after `messages`. */
   messagesUpdated?: ChatMessage[];
+  /** Stored messages of this device that every other person fetched ("delivered"). */
+  delivered?: { chat: string; id: string }[];
   /** Small secret values by name (passphrase keys, parked entries); null removes one. */
   settings?: Map<string, Uint8Array | null>;
   /** Highest mailbox sequence number fully processed. */
@@ -193,6 +197,10 @@ export class MemoryStore implements EngineStore {
     for (const m of changes.messagesUpdated ?? []) {
       const i = this.messages.findIndex((x) => x.chat === m.chat && x.id === m.id);
       if (i >= 0) this.messages[i] = m;
+    }
+    for (const d of changes.delivered ?? []) {
+      const i = this.messages.findIndex((m) => m.chat === d.chat && m.id === d.id);
+      if (i >= 0) this.messages[i] = { ...this.messages[i]!, delivered: true };
     }
     for (const d of changes.messagesDeleted ?? []) {
       const i = this.messages.findIndex((m) => m.chat === d.chat && m.id === d.id);

@@ -73,6 +73,8 @@ export const GroupSendFrame = Type.Object(
     data: Bytes,
     /** A reaction: in channels members may send these; receivers accept nothing else under this flag. */
     reaction: Type.Optional(Type.Literal(true)),
+    /** Asks for a "delivered" notice once every other person in the chat has fetched it (small chats only). */
+    receipt: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );
@@ -277,6 +279,8 @@ export interface GroupCommitResult {
 }
 export interface GroupSendResult {
   delivered: number;
+  /** With `receipt`: the reference a later "delivered" notice names (absent when the chat is too large). */
+  receipt?: number;
 }
 export interface GroupMemberInfo {
   user: string;
@@ -323,7 +327,9 @@ export type Notice =
   /** To the planned owner: create this group (the admin chose name, kind and members). */
   | { type: "provision"; name: string; kind: "group" | "channel"; members: string[] }
   /** To the planned owner: a planned member now has a device; add them. */
-  | { type: "provision_add"; user: string };
+  | { type: "provision_add"; user: string }
+  /** To the sending device: every other person of the chat has fetched the message sent with this receipt. */
+  | { type: "delivered"; ref: number };
 
 type Checker = (value: unknown) => boolean;
 

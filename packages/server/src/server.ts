@@ -83,7 +83,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     process.exit(70);
   });
   const links = new Links(db);
-  const acks = new AckBatcher(queue, mailbox);
+  // Acknowledgements complete "delivered" receipts (the delivery service writes the notices).
+  const acks = new AckBatcher(queue, mailbox, (user, device, upTo) => delivery.acknowledged(user, device, upTo));
 
   const stats = new Stats();
   const account = new AdminAccount(db);

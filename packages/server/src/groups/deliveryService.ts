@@ -17,6 +17,7 @@ import {
 import type { Db } from "../storage/database.js";
 import { SHARED_PAYLOAD_BYTES, type Mailbox, type MailboxEntry } from "../mailbox/mailbox.js";
 import type { WriteQueue } from "../mailbox/writeQueue.js";
+import { RECEIPT_MAX_PEOPLE, Receipts } from "../mailbox/receipts.js";
 import type { Directory } from "../people/directory.js";
 import type { People } from "../people/people.js";
 import type { GroupPlans } from "./plans.js";
@@ -43,6 +44,7 @@ export class DeliveryService {
   /** Revoked devices: they keep their leaf until someone commits its removal, but get nothing. */
   private readonly inactive = new Set<string>();
   private readonly maxMessageBytes: number;
+  private readonly receipts: Receipts;
 
   constructor(
     private readonly db: Db,
@@ -55,6 +57,7 @@ export class DeliveryService {
     options: { maxMessageBytes: number },
   ) {
     this.maxMessageBytes = options.maxMessageBytes;
+    this.receipts = new Receipts(db);
     for (const { user, device } of people.revokedSince(0)) this.inactive.add(`${user}/${device}`);
   }
 
@@ -116,7 +119,7 @@ export class DeliveryService {
   }
 
   /** Fans an application message out to every other member device; resolves once durable. */
-  send(sender: string, frame: GroupSendFrame): Promise<{ delivered: number }> {
+  send(sender: string, frame: GroupSendFrame): Promise<{ delivered: number; receipt?: number }> {
     const group = this.load(frame.group);
     if (!group || !this.receives(group, sender)) throw new MomedoError("not_member", frame.group);
     if (frame.epoch !== group.epoch) throw new MomedoError("stale_epoch", `current epoch ${group.epoch}`);
@@ -125,7 +128,24 @@ export class DeliveryService {
     const at = Date.now();
     const targets = group.members.filter((m) => m !== sender && this.receives(group, m));
     const kind = frame.reaction ? "reaction" : "app";
-    return this.fanOut(frame.group, sender, kind, data, at, targets).then((delivered) => ({ delivered }));
+    const waitFor = frame.receipt && kind === "app" ? receiptPeople(sender, targets) : undefined;
+    return this.fanOut(frame.group, sender, kind, data, at, targets, undefined, waitFor);
+  }
+
+  /**
+   * Inside the acknowledgement's batch, before the device's entries are deleted: writes a
+   * "delivered" notice for each receipt this fetch completes; returns what pushes them once durable.
+   */
+  acknowledged(user: string, device: string, upTo: number): (() => void) | void {
+    const done = this.receipts.acknowledged(user, device, upTo);
+    if (done.length === 0) return;
+    const recipients: Recipient[] = [];
+    for (const { receipt, group, sender } of done) {
+      if (this.inactive.has(sender)) continue;
+      const notice: Notice = { type: "delivered", ref: receipt };
+      recipients.push(this.write(sender, group, "notice", `${user}/${device}`, Buffer.from(JSON.stringify(notice)), Date.now()));
+    }
+    return () => this.push(recipients);
   }
 
   setRole(actor: string, group: string, user: string, role: Role): Promise<{ role: Role }> {
@@ -261,21 +281,37 @@ export class DeliveryService {
   private notify(group: string, record: GroupRecord, actor: string, notice: Notice, write?: () => void): Promise<number> {
     const data = Buffer.from(JSON.stringify(notice));
     const targets = record.members.filter((m) => m !== actor && this.receives(record, m));
-    return this.fanOut(group, actor, "notice", data, Date.now(), targets, write);
+    return this.fanOut(group, actor, "notice", data, Date.now(), targets, write).then((r) => r.delivered);
   }
 
-  private fanOut(group: string, sender: string, kind: MailboxKind, data: Buffer, at: number, targets: string[], write?: () => void): Promise<number> {
+  /** With `waitFor` (people): opens a receipt that completes once each of them fetched the message. */
+  private fanOut(
+    group: string,
+    sender: string,
+    kind: MailboxKind,
+    data: Buffer,
+    at: number,
+    targets: string[],
+    write?: () => void,
+    waitFor?: string[],
+  ): Promise<{ delivered: number; receipt?: number }> {
     return new Promise((resolve) => {
       const recipients: Recipient[] = [];
+      let receipt: number | undefined;
       this.queue.enqueue(
         () => {
           write?.();
           const payload = this.sharedPayloads(targets.map(() => data)).get(data);
-          for (const address of targets) recipients.push(this.write(address, group, kind, sender, data, at, payload));
+          if (waitFor) receipt = this.receipts.open(group, sender, waitFor, at);
+          const own = userOf(sender);
+          for (const address of targets) {
+            const waits = receipt !== undefined && userOf(address) !== own ? receipt : undefined;
+            recipients.push(this.write(address, group, kind, sender, data, at, payload, waits));
+          }
         },
         () => {
           this.push(recipients);
-          resolve(recipients.length);
+          resolve(receipt === undefined ? { delivered: recipients.length } : { delivered: recipients.length, receipt });
         },
       );
     });
@@ -315,11 +351,11 @@ export class DeliveryService {
     );
   }
 
-  private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number, payload?: number): Recipient {
+  private write(address: string, group: string, kind: MailboxKind, sender: string, data: Buffer, at: number, payload?: number, receipt?: number): Recipient {
     const user = userOf(address);
     const device = address.slice(user.length + 1);
     const entry = { group, kind, sender, data, at };
-    return { address, entry: { ...entry, seq: this.mailbox.insert(user, device, entry, payload) } };
+    return { address, entry: { ...entry, seq: this.mailbox.insert(user, device, entry, payload, receipt) } };
   }
 
   /** Large payloads that go to several devices are stored once (inside the caller's transaction). */
@@ -359,4 +395,16 @@ export class DeliveryService {
     this.groups.set(id, group);
     return group;
   }
+}
+
+/** The other people a receipt waits for; none when there are none or too many. */
+function receiptPeople(sender: string, targets: string[]): string[] | undefined {
+  const own = userOf(sender);
+  const people = new Set<string>();
+  for (const address of targets) {
+    const user = userOf(address);
+    if (user !== own) people.add(user);
+    if (people.size > RECEIPT_MAX_PEOPLE) return undefined;
+  }
+  return people.size > 0 ? [...people] : undefined;
 }

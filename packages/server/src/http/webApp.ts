@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { MomedoError } from "@momedo/protocol";
 import { sendError, sendJson } from "./json.js";
 
-export const WEB_APP_DIR = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+/** packages/web/dist; MOMEDO_WEB_APP_DIR points a development server (or a test) at another build. */
+export const WEB_APP_DIR = process.env.MOMEDO_WEB_APP_DIR || fileURLToPath(new URL("../../../web/dist/", import.meta.url));
 
 export const WEB_APP_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +

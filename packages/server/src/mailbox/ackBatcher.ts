@@ -10,9 +10,14 @@ export class AckBatcher {
   private readonly pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
+  /**
+   * `acknowledged` runs inside the batch before a device's entries are deleted; what it returns
+   * runs once the batch is durable (the "delivered" notices it wrote go out then).
+   */
   constructor(
     private readonly queue: WriteQueue,
     private readonly mailbox: Mailbox,
+    private readonly acknowledged?: (user: string, device: string, upTo: number) => (() => void) | void,
   ) {
     queue.beforeCommit(() => this.drainInto());
   }
@@ -35,13 +40,17 @@ export class AckBatcher {
     if (this.pending.has(`${user}/${device}`)) this.flush();
   }
 
-  private drainInto(): void {
+  private drainInto(): (() => void) | void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    const afters: (() => void)[] = [];
     for (const [key, upTo] of this.pending) {
       const [user, device] = key.split("/") as [string, string];
+      const after = this.acknowledged?.(user, device, upTo);
+      if (after) afters.push(after);
       this.mailbox.ack(user, device, upTo);
     }
     this.pending.clear();
+    if (afters.length > 0) return () => afters.forEach((after) => after());
   }
 }

@@ -24,7 +24,7 @@ export class Mailbox {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      "INSERT INTO mailbox (user_id, device_id, group_id, kind, sender, data, at, payload_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO mailbox (user_id, device_id, group_id, kind, sender, data, at, payload_id, receipt_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.pageStmt = db.prepare(
       `SELECT m.seq, m.group_id AS "group", m.kind, m.sender, COALESCE(p.data, m.data) AS data, m.at
@@ -36,9 +36,9 @@ export class Mailbox {
   }
 
   /** Call inside a transaction; returns the entry's sequence number. */
-  insert(user: string, device: string, entry: Omit<MailboxEntry, "seq">, payload?: number): number {
+  insert(user: string, device: string, entry: Omit<MailboxEntry, "seq">, payload?: number, receipt?: number): number {
     const data = payload === undefined ? entry.data : EMPTY;
-    const info = this.insertStmt.run(user, device, entry.group, entry.kind, entry.sender, data, entry.at, payload ?? null);
+    const info = this.insertStmt.run(user, device, entry.group, entry.kind, entry.sender, data, entry.at, payload ?? null, receipt ?? null);
     return Number(info.lastInsertRowid);
   }
 
@@ -63,6 +63,8 @@ export class Mailbox {
   }
 
   expire(olderThan: number): number {
+    // Receipts whose messages expired unfetched will never complete.
+    this.db.prepare("DELETE FROM receipts WHERE at < ?").run(olderThan);
     return this.db.prepare("DELETE FROM mailbox WHERE at < ?").run(olderThan).changes;
   }
 

@@ -11,15 +11,15 @@ export class WriteQueue {
   private afters: (() => void)[] = [];
   private scheduled = false;
   private lastFlush = 0;
-  private readonly hooks: (() => void)[] = [];
+  private readonly hooks: (() => (() => void) | void)[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly onFatal: (error: unknown) => void,
   ) {}
 
-  /** `hook` runs inside every batch's transaction, before its writes. */
-  beforeCommit(hook: () => void): void {
+  /** `hook` runs inside every batch's transaction, before its writes; what it returns runs once the batch is durable. */
+  beforeCommit(hook: () => (() => void) | void): void {
     this.hooks.push(hook);
   }
 
@@ -43,9 +43,13 @@ export class WriteQueue {
     const afters = this.afters;
     this.writes = [];
     this.afters = [];
+    const hookAfters: (() => void)[] = [];
     try {
       this.db.transaction(() => {
-        for (const hook of this.hooks) hook();
+        for (const hook of this.hooks) {
+          const after = hook();
+          if (after) hookAfters.push(after);
+        }
         for (const write of writes) write();
       })();
     } catch (error) {
@@ -53,6 +57,7 @@ export class WriteQueue {
       this.onFatal(error);
       return;
     }
+    for (const after of hookAfters) after();
     for (const after of afters) after();
   }
 }

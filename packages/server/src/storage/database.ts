@@ -146,6 +146,16 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (user_id, device_id),
      FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, id) ON DELETE CASCADE
    );`,
+  // "Delivered": a message sent with a receipt waits for one fetch by each other person.
+  `CREATE TABLE receipts (id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, sender TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE TABLE receipt_waits (
+     receipt_id INTEGER NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,
+     user_id TEXT NOT NULL,
+     PRIMARY KEY (receipt_id, user_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX receipts_age ON receipts(at);
+   ALTER TABLE mailbox ADD COLUMN receipt_id INTEGER;
+   CREATE INDEX mailbox_receipts ON mailbox(user_id, device_id, seq) WHERE receipt_id IS NOT NULL;`,
 ];
 
 export function openDatabase(file: string): Db {

@@ -89,6 +89,7 @@ export const de = {
   "chat.yesterday": "Gestern",
   "chat.sending": "wird gesendet",
   "chat.sent": "gesendet",
+  "chat.delivered": "zugestellt",
   "chat.react": "Reagieren",
   "chat.reactWith": "Mit {emoji} reagieren",
   "chat.reactions": "Reaktionen: {list}",

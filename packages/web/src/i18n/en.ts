@@ -91,6 +91,7 @@ export const en: Record<MessageKey, string> = {
   "chat.yesterday": "Yesterday",
   "chat.sending": "sending",
   "chat.sent": "sent",
+  "chat.delivered": "delivered",
   "chat.react": "React",
   "chat.reactWith": "React with {emoji}",
   "chat.reactions": "Reactions: {list}",

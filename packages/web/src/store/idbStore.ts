@@ -34,6 +34,7 @@ interface MessageRecord {
   replyTo?: string;
   edited?: 1;
   deleted?: 1;
+  delivered?: 1;
   /** 1 once the person saw it (or this device sent it); IndexedDB cannot index booleans. */
   shown: 0 | 1;
 }
@@ -214,6 +215,13 @@ export class IdbStore implements EngineStore {
             if (record) messageStore.put({ ...m, seq: record.seq, shown: record.shown });
           };
         }
+        for (const d of changes.delivered ?? []) {
+          const old = messageStore.get([d.chat, d.id]);
+          old.onsuccess = () => {
+            const record = old.result as MessageRecord | undefined;
+            if (record && !record.delivered) messageStore.put({ ...record, delivered: 1 });
+          };
+        }
         // After the inserts, as in SQLite: a step may carry a message and its deletion.
         for (const d of changes.messagesDeleted ?? []) messageStore.delete([d.chat, d.id]);
       };
@@ -386,6 +394,7 @@ export class IdbStore implements EngineStore {
       ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
       ...(m.edited ? { edited: 1 as const } : {}),
       ...(m.deleted ? { deleted: 1 as const } : {}),
+      ...(m.delivered ? { delivered: 1 as const } : {}),
     };
   }
 
@@ -408,6 +417,7 @@ export class IdbStore implements EngineStore {
       ...(r.replyTo !== undefined ? { replyTo: r.replyTo } : {}),
       ...(r.edited ? { edited: true } : {}),
       ...(r.deleted ? { deleted: true } : {}),
+      ...(r.delivered ? { delivered: true } : {}),
     };
   }
 }

@@ -268,7 +268,7 @@ export function Timeline(props: {
               <p class="meta">
                 <time dateTime={new Date(m.sentAt).toISOString()}>{clock(m.sentAt, props.language)}</time>
                 {m.edited && !m.deleted ? <span class="edited"> · {t("msg.edited")}</span> : null}
-                {own ? <span class="state"> · {t("chat.sent")}</span> : null}
+                {own ? <span class={`state${m.delivered ? " delivered" : ""}`}> · {t(m.delivered ? "chat.delivered" : "chat.sent")}</span> : null}
               </p>
             </div>
             <MessageActions

@@ -12,6 +12,7 @@
 //   --warmup S          warm-up before each measured window (default 2)
 //   --modes closed,open which modes to run (default both)
 //   --ack batch|each    one cumulative ack per device per event-loop turn (default) or one per message
+//   --receipts          every send asks for a "delivered" notice, as the clients do for texts
 //   --concurrency C     enrollments / logins in flight (default 50)
 //   --wait-quiet S      before each mode wait up to S s (default 30, 0 = never) for other processes
 //                       on the machine to use < 0.25 cores
@@ -53,8 +54,8 @@ import {
 // --- configuration ----------------------------------------------------------------------------
 const args = parseArgs(process.argv.slice(2), {
   lists: ["devices", "rate", "window", "modes"],
-  booleans: ["quick", "keep", "profile"],
-  known: ["devices", "rate", "window", "modes", "quick", "keep", "profile", "seconds", "warmup", "ack", "wait-quiet", "concurrency"],
+  booleans: ["quick", "keep", "profile", "receipts"],
+  known: ["devices", "rate", "window", "modes", "quick", "keep", "profile", "receipts", "seconds", "warmup", "ack", "wait-quiet", "concurrency"],
 });
 const quick = args.quick === true;
 const deviceCounts = (args.devices ?? (quick ? ["20"] : ["200", "2000"])).map((n) => {
@@ -69,6 +70,7 @@ const windows = (args.window ?? (quick ? ["1"] : ["1", "4"])).map((w) => Math.fl
 const explicitRates = args.rate?.map((r) => positiveNumber("rate", r));
 const modes = new Set(args.modes ?? ["closed", "open"]);
 for (const m of modes) if (m !== "closed" && m !== "open") usage(`--modes ${m}: expected closed and/or open`);
+const receipts = args.receipts === true;
 const ackMode = args.ack ?? "batch";
 if (ackMode !== "batch" && ackMode !== "each") usage("--ack batch|each");
 const quietSeconds = Number(args["wait-quiet"] ?? (quick ? 0 : 30));
@@ -188,6 +190,7 @@ function freshRun() {
     outOfOrder: 0,
     shortfall: 0,
     okNotDelivered: 0,
+    deliveredNotices: 0,
   };
 }
 // One object for the whole process: the hot-path closures hold on to it, so reset in place.
@@ -247,13 +250,14 @@ function sendApp(dev) {
   payload.writeUInt32LE(dev.sentCounter++ >>> 0, 12);
   run.sent++;
   if (run.measuring) run.sentInWindow++;
-  sendRaw(dev, `{"t":"group.send","id":${nextId(dev)},"group":"${dev.group}","epoch":1,"data":"${payload.toString("base64")}"}`);
+  sendRaw(dev, `{"t":"group.send","id":${nextId(dev)},"group":"${dev.group}","epoch":1,"data":"${payload.toString("base64")}"${receipts ? ',"receipt":true' : ""}}`);
 }
 
 function onDeliver(dev, frame) {
   ack(dev, frame.seq);
   if (frame.kind !== "app") {
     if (frame.kind === "welcome") dev.onWelcome?.();
+    if (frame.kind === "notice") run.deliveredNotices++;
     return;
   }
   const now = performance.now();
@@ -421,6 +425,7 @@ async function measureMode(label, start, stop) {
     outOfOrder: run.outOfOrder,
     generatorShortfall: run.shortfall,
     okWithoutOneDelivery: run.okNotDelivered,
+    deliveredNotices: run.deliveredNotices,
     undelivered: run.sent - run.received,
     drained,
     otherProcessesCpuBefore: otherBefore,
@@ -436,7 +441,8 @@ async function measureMode(label, start, stop) {
       (result.errors || result.undelivered || result.outOfOrder || result.okWithoutOneDelivery
         ? `  errors ${result.errors} undelivered ${result.undelivered} out-of-order ${result.outOfOrder} ok-without-delivery ${result.okWithoutOneDelivery}`
         : "") +
-      (result.generatorShortfall ? `  generator fell behind by ${result.generatorShortfall} msgs` : ""),
+      (result.generatorShortfall ? `  generator fell behind by ${result.generatorShortfall} msgs` : "") +
+      (receipts ? `  delivered notices ${result.deliveredNotices}` : ""),
   );
   return result;
 }
@@ -686,7 +692,7 @@ async function main() {
     bench: "relay",
     started: started.toISOString(),
     machine: machineInfo(),
-    config: { deviceCounts, seconds, warmupSeconds, windows, rates: explicitRates ?? "default", modes: [...modes], ackMode, concurrency, payloadBytes: PAYLOAD_BYTES, generatorPinned: pinned, serverPinned: hasTaskset(), clkTck: clkTck() },
+    config: { deviceCounts, seconds, warmupSeconds, windows, rates: explicitRates ?? "default", modes: [...modes], ackMode, receipts, concurrency, payloadBytes: PAYLOAD_BYTES, generatorPinned: pinned, serverPinned: hasTaskset(), clkTck: clkTck() },
     results,
   });
   console.log(`\nwrote ${file}`);

@@ -295,13 +295,14 @@ export class IdbStore implements EngineStore {
   async markRead(chat: string): Promise<number> {
     return transaction(this.db, [MESSAGES], "readwrite", (tx) => {
       const marked = { count: 0 };
-      const walk = tx.objectStore(MESSAGES).index("unread").openCursor(IDBKeyRange.only([chat, 0]));
-      walk.onsuccess = () => {
-        const cursor = walk.result;
-        if (!cursor) return;
-        cursor.update({ ...(cursor.value as MessageRecord), shown: 1 });
-        marked.count++;
-        cursor.continue();
+      // One read of all unread records, then the writes queued at once: a cursor would cost a
+      // round trip per record (seconds for thousands).
+      const store = tx.objectStore(MESSAGES);
+      const unread = store.index("unread").getAll(IDBKeyRange.only([chat, 0]));
+      unread.onsuccess = () => {
+        const records = unread.result as MessageRecord[];
+        for (const record of records) store.put({ ...record, shown: 1 });
+        marked.count = records.length;
       };
       return marked;
     }).then((marked) => marked.count);

@@ -120,4 +120,59 @@ describe.skipIf(!hasChromium || !built)("web app: replies, edits and deletions",
       .toMatchObject({ from: people.anna!.id });
     expect(problems.flat()).toEqual([]);
   });
+
+  it("offline, a reply, an edit, a deletion, a reaction and a file wait in the outbox and go out once on reconnect", async () => {
+    const box = anna.locator("#composer-text");
+    for (const text of ["Erst so", "Weg damit"]) {
+      await box.fill(text);
+      await box.press("Enter");
+      await expect.poll(() => message(ben, text).count(), { timeout: 20_000 }).toBe(1);
+    }
+    const editedId = await message(anna, "Erst so").getAttribute("data-id");
+    const deletedId = await message(anna, "Weg damit").getAttribute("data-id");
+    const welcomeId = await message(anna, "Willkommen im Elternbeirat").getAttribute("data-id");
+    await receiveCem();
+    const seenBefore = received.length;
+
+    await anna.context().setOffline(true);
+    await expect.poll(() => anna.locator(".connection").getAttribute("data-state"), { timeout: 15_000 }).not.toBe("online");
+    await act(anna, "Erst so", "Bearbeiten");
+    await anna.getByLabel("Neuer Text").fill("Jetzt anders");
+    await anna.getByRole("button", { name: "Speichern" }).click();
+    await act(anna, "Weg damit", "Für alle löschen");
+    await anna.getByRole("button", { name: "Ja, löschen" }).click();
+    await act(anna, "Willkommen im Elternbeirat", "Antworten");
+    await box.fill("Offline geschrieben");
+    await box.press("Enter");
+    await message(anna, "Willkommen im Elternbeirat").getByRole("button", { name: "Reagieren" }).click();
+    await anna.getByRole("button", { name: "Mit 👍 reagieren" }).click();
+    await anna.locator("#composer-file").setInputFiles({ name: "liste.csv", mimeType: "text/csv", buffer: Buffer.from("Name;Klasse\nAnna;7b\n") });
+
+    // Everything waits, shown as waiting; nothing reached the others.
+    await expect.poll(() => anna.locator(".connection").textContent(), { timeout: 10_000 }).toContain("5 Nachrichten warten");
+    const waiting = await anna.locator(".msg.pending .text").allTextContents();
+    expect(waiting).toEqual(["Änderung: Jetzt anders", "Nachricht wird für alle gelöscht", "Offline geschrieben", "Reaktion 👍", "📎 liste.csv"]);
+    expect(await message(ben, "Erst so").count()).toBe(1);
+
+    await anna.context().setOffline(false);
+    await expect.poll(() => anna.locator(".msg.pending").count(), { timeout: 45_000 }).toBe(0);
+    await expect.poll(() => ben.locator(`.timeline .msg[data-id="${editedId}"] .text`).textContent(), { timeout: 20_000 }).toBe("Jetzt anders");
+    await expect.poll(() => ben.locator(`.timeline .msg[data-id="${deletedId}"] .text`).textContent(), { timeout: 20_000 }).toBe("Nachricht gelöscht");
+    const reply = message(ben, "Offline geschrieben");
+    await expect.poll(() => reply.locator(".quote").textContent(), { timeout: 20_000 }).toContain("Willkommen im Elternbeirat");
+    await expect.poll(() => ben.locator(".timeline").textContent(), { timeout: 20_000 }).toContain("liste.csv");
+    await expect
+      .poll(() => message(ben, "Willkommen im Elternbeirat").locator(".reactions").getAttribute("aria-label"), { timeout: 20_000 })
+      .toBe("Reaktionen: 👍 1");
+
+    // The CLI member got each exactly once.
+    await expect.poll(async () => (await receiveCem()).length - seenBefore, { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+    const fresh = received.slice(seenBefore);
+    expect(fresh.filter((l) => l.type === "edit" && l.target === editedId)).toHaveLength(1);
+    expect(fresh.filter((l) => l.type === "delete" && l.target === deletedId)).toHaveLength(1);
+    expect(fresh.filter((l) => l.text === "Offline geschrieben")).toHaveLength(1);
+    expect(fresh.filter((l) => l.type === "reaction" && l.target === welcomeId)).toHaveLength(1);
+    expect(fresh.filter((l) => l.type === "file")).toHaveLength(1);
+    expect(problems.flat()).toEqual([]);
+  });
 });

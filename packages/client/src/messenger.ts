@@ -39,6 +39,12 @@ export function isRetriable(error: unknown): boolean {
   return error instanceof MomedoError && (error.code === "epoch_conflict" || error.code === "stale_epoch");
 }
 
+/** A message's identity: its ID (16 Crockford characters) and the time it was written. */
+export interface MessageIdentity {
+  id: string;
+  sentAt: number;
+}
+
 export class Messenger {
   private connection: ServerConnection | undefined;
   private processing: Promise<void> = Promise.resolve();
@@ -119,34 +125,37 @@ export class Messenger {
     if (held < KEY_PACKAGE_LOW_WATER) await this.uploadKeyPackages(KEY_PACKAGE_BATCH - held);
   }
 
+  // `as`: the message's ID and time, chosen by the caller (an outbox sending again after a lost
+  // connection): receivers that already have it show it once.
+
   /** Sends a text to a person (ID or ID@host) or to a chat; creates the 1:1 chat on first use. */
-  async sendText(to: string, text: string): Promise<ChatMessage> {
-    return this.send(to, (group, retryOf) => this.engine.encryptText(group, text, retryOf), { receipt: true });
+  async sendText(to: string, text: string, as?: MessageIdentity): Promise<ChatMessage> {
+    return this.send(to, (group, retryOf) => this.engine.encryptText(group, text, retryOf), { receipt: true, as });
   }
 
   /** Reacts to a message; in a channel this is what members may send. */
-  async react(chat: string, target: string, emoji: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), { reaction: true });
+  async react(chat: string, target: string, emoji: string, as?: MessageIdentity): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptReaction(group, target.toUpperCase(), emoji, retryOf), { reaction: true, as });
   }
 
   /** Answers the message `replyTo` of a chat with a text. */
-  async reply(chat: string, replyTo: string, text: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptText(group, text, retryOf, replyTo.toUpperCase()), { receipt: true });
+  async reply(chat: string, replyTo: string, text: string, as?: MessageIdentity): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptText(group, text, retryOf, replyTo.toUpperCase()), { receipt: true, as });
   }
 
   /** Replaces the text of one of this person's own messages, for everyone in the chat. */
-  async edit(chat: string, target: string, text: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptEdit(group, target.toUpperCase(), text, retryOf));
+  async edit(chat: string, target: string, text: string, as?: MessageIdentity): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptEdit(group, target.toUpperCase(), text, retryOf), { as });
   }
 
   /** Deletes one of this person's own messages for everyone in the chat. */
-  async deleteMessage(chat: string, target: string): Promise<ChatMessage> {
-    return this.send(chat, (group, retryOf) => this.engine.encryptDelete(group, target.toUpperCase(), retryOf));
+  async deleteMessage(chat: string, target: string, as?: MessageIdentity): Promise<ChatMessage> {
+    return this.send(chat, (group, retryOf) => this.engine.encryptDelete(group, target.toUpperCase(), retryOf), { as });
   }
 
   /** Sends the message announcing an uploaded file (its key, hash and description). */
-  sendFileInfo(to: string, info: FileInfo): Promise<ChatMessage> {
-    return this.send(to, (group, retryOf) => this.engine.encryptFile(group, info, retryOf), { receipt: true });
+  sendFileInfo(to: string, info: FileInfo, as?: MessageIdentity): Promise<ChatMessage> {
+    return this.send(to, (group, retryOf) => this.engine.encryptFile(group, info, retryOf), { receipt: true, as });
   }
 
   /** Sends a card (bots do), an action on a card, or a card's outcome. */
@@ -158,10 +167,10 @@ export class Messenger {
   protected async send(
     to: string,
     encrypt: (group: string, retryOf?: { id: string; sentAt: number }) => Promise<OutgoingMessage>,
-    options: { reaction?: boolean; receipt?: boolean } = {},
+    options: { reaction?: boolean; receipt?: boolean; as?: MessageIdentity | undefined } = {},
   ): Promise<ChatMessage> {
     const group = this.resolveChat(to);
-    let retryOf: { id: string; sentAt: number } | undefined;
+    let retryOf: MessageIdentity | undefined = options.as;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.joinChat(group, to);

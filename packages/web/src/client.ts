@@ -2,20 +2,61 @@
 // IndexedDB store, one connection to the server this page came from (reconnecting), an outbox
 // for what is written while offline. The UI talks only to this and to the store's reads.
 import { DEFAULT_CIPHERSUITE, Engine, systemEnv, type ChatMessage, type EngineEvent, type EngineStore } from "@momedo/core";
-import { isErrorCode, MomedoError, parseInvite, toBase64, type DirectoryListResult, type EnrollResponse, type GroupsListResult } from "@momedo/protocol";
-import { browserSockets, Messenger } from "@momedo/client/browser";
+import type { FileLocation } from "@momedo/core";
+import {
+  crockford,
+  isErrorCode,
+  MomedoError,
+  parseInvite,
+  toBase64,
+  type DirectoryListResult,
+  type EnrollResponse,
+  type GroupsListResult,
+} from "@momedo/protocol";
+import { browserSockets, Messenger, type MessageIdentity } from "@momedo/client/browser";
+import type { BrowserPreparedFile } from "./files/prepare.js";
+import { sendFile } from "./files/transfer.js";
 
-/** A text written while offline (or not yet acknowledged): sent in order once connected. */
-export interface OutboxEntry {
+/**
+ * Something written while offline (or not yet acknowledged): sent in order once connected. Its
+ * message ID is chosen when it is written, so a second try after a lost connection is shown once.
+ */
+export type OutboxEntry = {
   key: string;
   to: string;
-  text: string;
   queuedAt: number;
+  /** The message's ID (absent in entries written by older versions: chosen when sent). */
+  id?: string;
+  /** What the chat shows while it waits: the text, the emoji, or the file's name. */
+  text: string;
+} & (
+  | { kind?: "text"; replyTo?: string }
+  | { kind: "edit"; target: string }
+  | { kind: "delete"; target: string }
+  | { kind: "reaction"; target: string }
+  | { kind: "file"; file: QueuedFile }
+);
+
+/** A prepared file waiting in the outbox; its bytes wait sealed in the store beside it. */
+export interface QueuedFile {
+  name: string;
+  mediaType: string;
+  width?: number;
+  height?: number;
+  thumbnail?: string;
+  location?: FileLocation;
+  takenAt?: number;
+  /** The person of a 1:1 chat, which is made on first use. */
+  peer?: string;
 }
+
+/** Files larger than this are sent only while connected (the outbox keeps its files in the store). */
+export const OUTBOX_FILE_LIMIT = 25 * 1024 * 1024;
 
 export type ConnectionState = "connecting" | "online" | "offline";
 
 const OUTBOX = "web:outbox";
+const outboxFile = (key: string) => `web:outbox-file:${key}`;
 const RECONNECT_MAX_MS = 30_000;
 
 export class WebClient {
@@ -113,16 +154,50 @@ export class WebClient {
   }
 
   /** Writes to a person (ID) or a chat; offline, the text waits in the outbox. */
-  async send(to: string, text: string): Promise<void> {
-    const entry: OutboxEntry = { key: crypto.randomUUID(), to, text, queuedAt: Date.now() };
+  send(to: string, text: string): Promise<void> {
+    return this.queue({ to, text });
+  }
+
+  /** Answers a message; offline, the reply waits in the outbox like a text. */
+  reply(chat: string, replyTo: string, text: string): Promise<void> {
+    return this.queue({ to: chat, text, replyTo });
+  }
+
+  edit(chat: string, target: string, text: string): Promise<void> {
+    return this.queue({ to: chat, kind: "edit", target, text });
+  }
+
+  deleteMessage(chat: string, target: string): Promise<void> {
+    return this.queue({ to: chat, kind: "delete", target, text: "" });
+  }
+
+  react(chat: string, target: string, emoji: string): Promise<void> {
+    return this.queue({ to: chat, kind: "reaction", target, text: emoji });
+  }
+
+  /**
+   * Sends a prepared file to a chat (a 1:1 chat is made on first use with `extra.peer`); offline,
+   * it waits in the outbox with its bytes sealed in the store. Larger files need the connection.
+   */
+  async sendFile(chat: string, file: BrowserPreparedFile, extra: { location?: FileLocation; takenAt?: number; peer?: string } = {}): Promise<void> {
+    if (file.body.size > OUTBOX_FILE_LIMIT && this.state !== "online") {
+      throw new RangeError(
+        `Große Dateien (über ${OUTBOX_FILE_LIMIT / 1024 / 1024} MB) nur mit Verbindung / large files (over ${OUTBOX_FILE_LIMIT / 1024 / 1024} MB) need a connection`,
+      );
+    }
+    const key = crypto.randomUUID();
+    const { body, ...described } = file;
+    const queued: QueuedFile = { ...described, ...extra };
+    await this.store.apply({ settings: new Map([[outboxFile(key), new Uint8Array(await body.arrayBuffer())]]) });
+    await this.queue({ to: chat, kind: "file", file: queued, text: file.name }, key);
+  }
+
+  private async queue(what: DistributiveOmit<OutboxEntry, "key" | "queuedAt" | "id">, key: string = crypto.randomUUID()): Promise<void> {
+    const entry = { ...what, key, queuedAt: Date.now(), id: crockford(crypto.getRandomValues(new Uint8Array(10)), 16) } as OutboxEntry;
     this.outbox.push(entry);
     await this.saveOutbox();
     this.notify();
     this.flush();
-  }
-
-  react(chat: string, target: string, emoji: string): Promise<ChatMessage> {
-    return this.messenger.react(chat, target, emoji);
   }
 
   createGroup(name: string, members: string[], kind: "group" | "channel"): Promise<string> {
@@ -147,20 +222,58 @@ export class WebClient {
       while (this.outbox.length > 0 && this.state === "online") {
         const entry = this.outbox[0]!;
         try {
-          await this.messenger.sendText(entry.to, entry.text);
+          await this.deliver(entry);
         } catch (error) {
           if (!this.messenger.connected) return; // back in the outbox's head; sent after reconnect
           // Refused for good (policy, not a member): drop it and say so.
-          this.outbox.shift();
-          await this.saveOutbox();
+          await this.done(entry);
           this.failed(entry, error);
           continue;
         }
-        this.outbox.shift();
-        await this.saveOutbox();
+        await this.done(entry);
         this.notify();
       }
     });
+  }
+
+  private async deliver(entry: OutboxEntry): Promise<void> {
+    const as: MessageIdentity | undefined = entry.id ? { id: entry.id, sentAt: entry.queuedAt } : undefined;
+    switch (entry.kind) {
+      case undefined:
+      case "text":
+        if (entry.replyTo) await this.messenger.reply(entry.to, entry.replyTo, entry.text, as);
+        else await this.messenger.sendText(entry.to, entry.text, as);
+        return;
+      case "edit":
+        await this.messenger.edit(entry.to, entry.target, entry.text, as);
+        return;
+      case "delete":
+        await this.messenger.deleteMessage(entry.to, entry.target, as);
+        return;
+      case "reaction":
+        await this.messenger.react(entry.to, entry.target, entry.text, as);
+        return;
+      case "file": {
+        const bytes = await this.store.loadSetting(outboxFile(entry.key));
+        if (!bytes) throw new Error("Datei nicht mehr da / file gone");
+        const { location, takenAt, peer, ...described } = entry.file;
+        await sendFile(
+          this.messenger,
+          entry.to,
+          { ...described, body: new Blob([bytes as BlobPart], { type: entry.file.mediaType }) },
+          { ...(location ? { location } : {}), ...(takenAt !== undefined ? { takenAt } : {}), ...(peer ? { to: peer } : {}), ...(as ? { as } : {}) },
+          this.store,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Takes a sent (or refused) entry out of the outbox, with its file's bytes. */
+  private async done(entry: OutboxEntry): Promise<void> {
+    this.outbox.shift();
+    await this.saveOutbox();
+    if (entry.kind === "file") await this.store.apply({ settings: new Map([[outboxFile(entry.key), null]]) });
   }
 
   /** What the last refused send said, for the UI to show. */
@@ -226,3 +339,5 @@ async function postJson<T>(url: string, body: unknown): Promise<T> {
   if (response.ok) return value as T;
   throw value.code && isErrorCode(value.code) ? new MomedoError(value.code, value.detail) : new Error(`HTTP ${response.status}`);
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -15,7 +15,7 @@ import {
   type FileLocation,
 } from "@momedo/core";
 import { fromBase64, isErrorCode, MomedoError, toBase64, type BlobDownloadResult, type BlobUploadResult } from "@momedo/protocol";
-import type { Messenger } from "@momedo/client/browser";
+import type { MessageIdentity, Messenger } from "@momedo/client/browser";
 import type { BrowserPreparedFile } from "./prepare.js";
 
 /** Decrypted images up to this size are kept in the device's store, so they show after a reload. */
@@ -60,7 +60,14 @@ export async function sendFile(
   messenger: Messenger,
   chat: string,
   file: BrowserPreparedFile,
-  extra: { location?: FileLocation; takenAt?: number; /** The person, for a 1:1 chat not made yet. */ to?: string } = {},
+  extra: {
+    location?: FileLocation;
+    takenAt?: number;
+    /** The person, for a 1:1 chat not made yet. */
+    to?: string;
+    /** The message's ID and time, fixed by the outbox (a second try is shown once). */
+    as?: MessageIdentity;
+  } = {},
   store?: EngineStore,
   origin = globalThis.location.origin,
 ): Promise<ChatMessage> {
@@ -92,7 +99,7 @@ export async function sendFile(
     ...(extra.location ? { location: extra.location } : {}),
     ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
   };
-  const message = await messenger.sendFileInfo(chat, info);
+  const message = await messenger.sendFileInfo(chat, info, extra.as);
   // The sender shows its own image from here, not by fetching it back.
   if (store && file.mediaType.startsWith("image/") && file.body.size <= CACHE_LIMIT) {
     const bytes = new Uint8Array(await file.body.arrayBuffer());

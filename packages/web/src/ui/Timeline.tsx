@@ -15,7 +15,6 @@ import { Composer, type FileChoice } from "./Composer.js";
 import { MessageActions } from "./MessageActions.js";
 import { Members } from "./Members.js";
 import { prepareBrowserFile } from "../files/prepare.js";
-import { sendFile as sendFileToChat } from "../files/transfer.js";
 import { clock, dayKey, dayLabel } from "./time.js";
 import { VerifyBadge } from "./Verification.js";
 
@@ -194,10 +193,10 @@ export function Timeline(props: {
     const answered = replyingTo;
     if (!answered) return client.send(meta.peer ?? chat, text);
     setReplyingTo(undefined);
-    await change(() => client.messenger.reply(chat, answered.id, text));
+    await change(() => client.reply(chat, answered.id, text));
   };
 
-  /** Sends a reply, an edit or a deletion right away (not through the outbox) and shows the result. */
+  /** Queues a reply, an edit or a deletion (the outbox sends it, offline after reconnect) and shows the result. */
   const change = async (act: () => Promise<unknown>) => {
     try {
       await act();
@@ -211,17 +210,11 @@ export function Timeline(props: {
   const sendFile = async (choice: FileChoice) => {
     atEnd.current = true;
     const prepared = await prepareBrowserFile(choice.file, { original: choice.original });
-    await sendFileToChat(
-      client.messenger,
-      chat,
-      prepared,
-      {
-        ...(choice.location ? { location: choice.location } : {}),
-        ...(choice.takenAt !== undefined ? { takenAt: choice.takenAt } : {}),
-        ...(meta.peer ? { to: meta.peer } : {}),
-      },
-      store,
-    );
+    await client.sendFile(chat, prepared, {
+      ...(choice.location ? { location: choice.location } : {}),
+      ...(choice.takenAt !== undefined ? { takenAt: choice.takenAt } : {}),
+      ...(meta.peer ? { peer: meta.peer } : {}),
+    });
     await load("end");
   };
 
@@ -276,8 +269,8 @@ export function Timeline(props: {
               own={own}
               t={t}
               onReply={() => setReplyingTo(m)}
-              onEdit={(text) => change(() => client.messenger.edit(chat, m.id, text))}
-              onDelete={() => change(() => client.messenger.deleteMessage(chat, m.id))}
+              onEdit={(text) => change(() => client.edit(chat, m.id, text))}
+              onDelete={() => change(() => client.deleteMessage(chat, m.id))}
             />
             <button
               type="button"
@@ -317,7 +310,7 @@ export function Timeline(props: {
         <li key={e.key} class="msg own pending" data-pending={e.key}>
           <div class="bubble">
             <span class="sr-only">{t("chats.you")}: </span>
-            <p class="text">{e.text}</p>
+            <p class="text">{pendingText(e, t)}</p>
             <p class="meta">
               <time dateTime={new Date(e.queuedAt).toISOString()}>{clock(e.queuedAt, props.language)}</time>
               <span class="state"> · {t("chat.sending")}</span>
@@ -413,4 +406,20 @@ function Quote(props: { quoted: ChatMessage | undefined; names: Names; t: Transl
       <cite>{props.names.person(quoted.from)}</cite>: {quoted.deleted ? t("msg.deleted") : preview(quoted, t)}
     </blockquote>
   );
+}
+
+/** What a waiting outbox entry shows in the chat. */
+function pendingText(e: OutboxEntry, t: Translate): string {
+  switch (e.kind) {
+    case "edit":
+      return t("outbox.edit", { text: e.text });
+    case "delete":
+      return t("outbox.delete");
+    case "reaction":
+      return t("outbox.reaction", { emoji: e.text });
+    case "file":
+      return t("outbox.file", { name: e.text });
+    default:
+      return e.text;
+  }
 }

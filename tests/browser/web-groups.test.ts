@@ -140,11 +140,13 @@ describe.skipIf(!hasChromium || !built)("web app: group management in Chromium",
     await axe(benPage, "members panel (member)");
   });
 
-  it("the owner makes a member admin: their composer appears", async () => {
+  it("the owner makes a member admin: their composer appears at once", async () => {
+    expect(await benPage.locator("#composer-text").count()).toBe(0);
     await annaPage.getByRole("button", { name: `${ben.name} zum Admin machen` }).click();
     await expect.poll(() => annaPage.locator("#chat-members li").filter({ hasText: ben.name }).locator(".role").textContent(), { timeout: 10_000 }).toBe("Admin");
-    await reopenMembers(benPage);
+    // Ben's open chat follows the role notice without reopening anything.
     await expect.poll(() => benPage.locator("#composer-text").count(), { timeout: 10_000 }).toBe(1);
+    await reopenMembers(benPage);
     expect(await benPage.getByRole("button", { name: "Person hinzufügen" }).count()).toBe(1);
     const info = (await momedo(`${home}/cem`, "group", "info", channel)).lines;
     expect(info.find((l) => l.user === ben.id)?.role).toBe("admin");

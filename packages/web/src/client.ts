@@ -63,6 +63,7 @@ export class WebClient {
   readonly messenger: Messenger;
   private state: ConnectionState = "offline";
   private readonly listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: EngineEvent) => void>();
   private outbox: OutboxEntry[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private retryDelay = 1000;
@@ -293,7 +294,14 @@ export class WebClient {
     this.retryDelay = Math.min(this.retryDelay * 2, RECONNECT_MAX_MS);
   }
 
-  private changed(_event: EngineEvent): void {
+  /** Calls `listener` with each event of the engine (a role changed, someone left, a commit). */
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  private changed(event: EngineEvent): void {
+    for (const listener of this.eventListeners) listener(event);
     this.notify();
   }
 

@@ -120,6 +120,15 @@ export function Timeline(props: {
     });
   };
 
+  // A role changed, someone left or joined: the composer and the members follow at once.
+  useEffect(
+    () =>
+      client.onEvent((event) => {
+        if ((event.type === "notice" || event.type === "changed") && event.chat === chat) void refreshInfo().catch(() => undefined);
+      }),
+    [chat],
+  );
+
   useEffect(() => {
     if (meta.role) setInfo((i) => ({ ...i, kind: meta.kind, role: i.role ?? meta.role }));
   }, [meta.kind, meta.role]);

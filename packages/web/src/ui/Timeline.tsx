@@ -11,6 +11,7 @@ import type { Language, Translate } from "../i18n/language.js";
 import type { IdbStore } from "../store/idbStore.js";
 import { preview, type ChatKind, type ChatMeta, type Names } from "./chatMeta.js";
 import { Attachment } from "./Attachment.js";
+import { Card } from "./Card.js";
 import { Composer, type FileChoice } from "./Composer.js";
 import { MessageActions } from "./MessageActions.js";
 import { Members } from "./Members.js";
@@ -31,6 +32,8 @@ interface Page {
   start: number;
   rows: ChatMessage[];
   reactions: Map<string, ChatMessage[]>;
+  /** A card's actions and outcomes, by the card's ID. */
+  cardSteps: Map<string, ChatMessage[]>;
   /** The messages that replies in the page answer, by ID. */
   quoted: Map<string, ChatMessage>;
 }
@@ -72,12 +75,15 @@ export function Timeline(props: {
     const start = from === "end" ? Math.max(0, count - WINDOW) : Math.max(0, Math.min(from, count - WINDOW));
     const rows = await store.messages(chat, start, WINDOW);
     const reactions = new Map<string, ChatMessage[]>();
+    const cardSteps = new Map<string, ChatMessage[]>();
     await Promise.all(
       rows
         .filter((m) => !REFERRING.has(m.type))
         .map(async (m) => {
-          const found = (await store.replies(chat, m.id)).filter((r) => r.type === "reaction");
+          const replies = await store.replies(chat, m.id);
+          const found = replies.filter((r) => r.type === "reaction");
           if (found.length > 0) reactions.set(m.id, found);
+          if (m.type === "card") cardSteps.set(m.id, replies.filter((r) => r.type === "card_action" || r.type === "card_outcome"));
         }),
     );
     const quoted = new Map<string, ChatMessage>();
@@ -87,7 +93,7 @@ export function Timeline(props: {
         if (found) quoted.set(id, found);
       }),
     );
-    const next = { count, start, rows, reactions, quoted };
+    const next = { count, start, rows, reactions, cardSteps, quoted };
     pageRef.current = next;
     setPage(next);
     const last = start + rows.length >= count ? rows.filter((m) => !REFERRING.has(m.type)).at(-1) : undefined;
@@ -264,6 +270,15 @@ export function Timeline(props: {
                 <p class="text deleted">{t("msg.deleted")}</p>
               ) : m.type === "file" && m.file ? (
                 <Attachment client={client} store={store} message={m} t={t} language={props.language} />
+              ) : m.type === "card" && m.card ? (
+                <Card
+                  client={client}
+                  message={m}
+                  steps={page.cardSteps.get(m.id) ?? []}
+                  names={names}
+                  t={t}
+                  onSent={() => void load(atEnd.current ? "end" : (pageRef.current?.start ?? "end"))}
+                />
               ) : (
                 <p class="text">{preview(m, t)}</p>
               )}

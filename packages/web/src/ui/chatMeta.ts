@@ -46,5 +46,7 @@ export function names(t: Translate, me: string, people: Person[], groups: Map<st
 export function preview(m: ChatMessage, t: Translate): string {
   if (m.type === "reaction") return t("chats.reacted", { emoji: m.text });
   if (m.type === "file") return t("chats.file", { name: m.text });
+  if (m.type === "card") return t("chats.card", { title: m.text });
+  if (m.type === "card_action") return t("chats.cardAction");
   return m.text;
 }

@@ -7,11 +7,14 @@ import type { WebClient } from "../client.js";
 import type { Language, Translate } from "../i18n/language.js";
 import { renewPush } from "../pwa.js";
 import type { IdbStore } from "../store/idbStore.js";
+import { AppLock } from "../lock/appLock.js";
+import { AppLockSettings } from "./AppLockSettings.js";
 import { ChatList, type ChatRow } from "./ChatList.js";
 import { names, preview, type GroupEntry, type Person } from "./chatMeta.js";
 import { ConnectionStatus } from "./ConnectionStatus.js";
 import { DevicesButton } from "./Devices.js";
 import { LanguageSwitch } from "./LanguageSwitch.js";
+import { LockScreen } from "./LockScreen.js";
 import { NewChat } from "./NewChat.js";
 import { NotificationsSwitch } from "./NotificationsSwitch.js";
 import { SearchPanel } from "./SearchPanel.js";
@@ -54,6 +57,42 @@ export function Messenger(props: MessengerProps) {
   const reloading = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const openRef = useRef(open);
   openRef.current = open;
+  /** The app lock (loaded before anything is shown) and whether the PIN is asked now. */
+  const [lock, setLock] = useState<AppLock | undefined>(undefined);
+  const [locked, setLocked] = useState(false);
+
+  useEffect(() => {
+    void AppLock.load(store).then((loaded) => {
+      setLock(loaded);
+      setLocked(loaded.enabled);
+    });
+  }, []);
+
+  // Back from the background after the chosen time: locked again.
+  useEffect(() => {
+    if (!lock) return;
+    let hiddenAt = 0;
+    const changed = () => {
+      if (!lock.enabled) return;
+      if (document.visibilityState === "hidden") {
+        hiddenAt = Date.now();
+        if (lock.lockAfter === 0) setLocked(true);
+      } else if (hiddenAt > 0 && Date.now() - hiddenAt >= lock.lockAfter) setLocked(true);
+    };
+    document.addEventListener("visibilitychange", changed);
+    return () => document.removeEventListener("visibilitychange", changed);
+  }, [lock]);
+
+  /** Forgot the PIN: this browser's device data is deleted; it is linked or enrolled again. */
+  const resetBrowser = async () => {
+    await client.close().catch(() => undefined);
+    store.close();
+    await new Promise<void>((done) => {
+      const request = indexedDB.deleteDatabase("momedo");
+      request.onsuccess = request.onerror = request.onblocked = () => done();
+    });
+    location.assign("/");
+  };
 
   const named = useMemo(() => names(t, me.user, people ?? [], groups, (user) => client.directChat(user)), [t, people, groups]);
   // The client's listener outlives renders: it reads the current names and language through this.
@@ -167,6 +206,9 @@ export function Messenger(props: MessengerProps) {
     openChat(chat);
   };
 
+  if (!lock) return <p class="muted">{t("chat.loading")}</p>;
+  if (locked) return <LockScreen t={t} lock={lock} onUnlocked={() => setLocked(false)} onReset={resetBrowser} />;
+
   return (
     <div class="app" data-view={open ? "chat" : "list"}>
       <a class="skip" href="#main">
@@ -253,7 +295,10 @@ export function Messenger(props: MessengerProps) {
             />
           )}
           {panel === "chats" ? (
-            <NotificationsSwitch t={t} messenger={client.messenger} online={connection === "online" && !browserOffline} />
+            <>
+              <NotificationsSwitch t={t} messenger={client.messenger} online={connection === "online" && !browserOffline} />
+              <AppLockSettings t={t} lock={lock} onLockNow={() => setLocked(true)} />
+            </>
           ) : null}
         </section>
         <main class="conversation" id="main" tabIndex={-1}>

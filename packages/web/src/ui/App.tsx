@@ -8,6 +8,7 @@ import type { MessageKey } from "../i18n/de.js";
 import { saveLanguage, savedLanguage, translator, type Language, type Translate } from "../i18n/language.js";
 import { setNotificationLanguage } from "../pwa.js";
 import { IdbStore } from "../store/idbStore.js";
+import { InviteScan } from "./InviteScan.js";
 import { LanguageSwitch } from "./LanguageSwitch.js";
 import { LinkDevice } from "./LinkDevice.js";
 import { Messenger } from "./Messenger.js";
@@ -64,9 +65,15 @@ export function App() {
       return;
     }
     if (!invited) return setPhase({ kind: "none" });
+    await join(location.href, store);
+  };
+
+  /** Enrolls with an invite link: the one this page was opened with, or one scanned in the app. */
+  const join = async (invite: string, opened?: IdbStore) => {
     setPhase({ kind: "joining" });
     try {
-      const client = await WebClient.enroll(store, location.href);
+      const store = opened ?? (await IdbStore.open());
+      const client = await WebClient.enroll(store, invite);
       history.replaceState(null, "", "/");
       setPhase({ kind: "ready", client, store, welcome: true, alreadyEnrolled: false });
     } catch (error) {
@@ -98,7 +105,17 @@ export function App() {
     );
   }
   const linked = (client: WebClient, store: IdbStore) => setPhase({ kind: "ready", client, store, welcome: true, alreadyEnrolled: false });
-  return <Entrance phase={phase} t={t} language={language} onSwitchLanguage={switchLanguage} onRetry={() => void start()} onLinked={linked} />;
+  return (
+    <Entrance
+      phase={phase}
+      t={t}
+      language={language}
+      onSwitchLanguage={switchLanguage}
+      onRetry={() => void start()}
+      onInvite={(invite) => void join(invite)}
+      onLinked={linked}
+    />
+  );
 }
 
 function Entrance(props: {
@@ -107,6 +124,7 @@ function Entrance(props: {
   language: Language;
   onSwitchLanguage: () => void;
   onRetry: () => void;
+  onInvite: (invite: string) => void;
   onLinked: (client: WebClient, store: IdbStore) => void;
 }) {
   const { phase, t } = props;
@@ -136,6 +154,7 @@ function Entrance(props: {
           {t("join.retry")}
         </button>
       ) : null}
+      {phase.kind === "none" || phase.kind === "joinFailed" ? <InviteScan t={t} onInvite={props.onInvite} /> : null}
       {phase.kind === "none" ? <LinkDevice t={t} onLinked={props.onLinked} /> : null}
     </main>
   );

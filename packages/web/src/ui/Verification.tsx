@@ -2,11 +2,21 @@
 // of theirs (org-signed credentials, which the engine already requires to let a leaf in), whether
 // this person confirmed them personally (QR code or safety number), and a plain warning when a
 // confirmed person's keys changed. Opened from the chat's head.
+import { parseVerifyCode } from "@momedo/core";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { WebClient } from "../client.js";
+import type { MessageKey } from "../i18n/de.js";
 import type { Translate } from "../i18n/language.js";
 import { Qr } from "../verify/Qr.js";
 import { codeMatches, loadVerification, markVerified, type Verification as State } from "../verify/verification.js";
+import { QrScanner } from "./QrScanner.js";
+
+/** Why a typed or scanned code does not confirm `peer`: someone else's code, no code at all, or other keys. */
+function mismatch(text: string, peer: string): MessageKey {
+  const code = parseVerifyCode(text);
+  if (code) return code.user === peer ? "verify.mismatch" : "verify.otherPerson";
+  return /^[\d\s]+$/.test(text.trim()) ? "verify.mismatch" : "verify.notACode";
+}
 
 export function VerifyBadge(props: { client: WebClient; peer: string; name: string; t: Translate; version: number }) {
   const { client, peer, name, t } = props;
@@ -46,17 +56,33 @@ export function VerificationPanel(props: { client: WebClient; state: State; name
   const { client, state, name, t } = props;
   const [code, setCode] = useState("");
   const [problem, setProblem] = useState("");
+  const [scanning, setScanning] = useState(false);
+  const [scanned, setScanned] = useState(false);
+  const scanButton = useRef<HTMLButtonElement>(null);
   const theirs = state.theirs!;
-  const confirm = async (event: Event) => {
-    event.preventDefault();
-    if (!codeMatches(state, code)) {
-      setProblem(t("verify.mismatch", { name }));
-      return;
+  /** The one path for a typed and a scanned code: a match marks the person verified, anything else changes nothing. */
+  const check = async (text: string): Promise<boolean> => {
+    setScanned(false);
+    if (!codeMatches(state, text)) {
+      setProblem(t(mismatch(text, state.peer), { name }));
+      return false;
     }
     setProblem("");
     await markVerified(client.store, state);
-    setCode("");
     props.onChanged();
+    return true;
+  };
+  const confirm = async (event: Event) => {
+    event.preventDefault();
+    if (await check(code)) setCode("");
+  };
+  const closeScanner = () => {
+    setScanning(false);
+    scanButton.current?.focus();
+  };
+  const scan = async (text: string) => {
+    closeScanner();
+    setScanned(await check(text));
   };
   return (
     <section class="verify-panel" aria-labelledby="verify-title">
@@ -97,6 +123,28 @@ export function VerificationPanel(props: { client: WebClient; state: State; name
           {t("verify.confirm")}
         </button>
       </form>
+      <button
+        ref={scanButton}
+        type="button"
+        class="button verify-scan"
+        aria-expanded={scanning}
+        aria-controls={scanning ? "verify-scanner" : undefined}
+        onClick={() => {
+          setProblem("");
+          setScanned(false);
+          setScanning(!scanning);
+        }}
+      >
+        {t("verify.scan")}
+      </button>
+      {scanning ? (
+        <QrScanner t={t} id="verify-scanner" level={3} title={t("verify.scanTitle", { name })} onCode={(text) => void scan(text)} onClose={closeScanner} />
+      ) : null}
+      {scanned ? (
+        <p class="verify-scanned" role="status">
+          {t("verify.scanned", { name })}
+        </p>
+      ) : null}
       {problem ? (
         <p class="banner problem" role="alert">
           {problem}

@@ -202,6 +202,10 @@ export class Messenger {
   /** Admin-planned groups this device could not set up yet (told again at the next sign-in). */
   readonly planFailures: string[] = [];
   private readonly plans: { group: string; notice: Notice }[] = [];
+  /** Devices people enrolled since, by group: added at the next reconcile (own, direct chat, or as a manager). */
+  private readonly newDevices: { group: string; user: string; device: string }[] = [];
+  private reconcileSoon: ReturnType<typeof setTimeout> | undefined;
+  private reconciling: Promise<void> = Promise.resolve();
   private readonly closeListeners: ((code: number, reason: string) => void)[] = [];
 
   async createGroup(name: string, members: string[], kind: "group" | "channel" = "group"): Promise<string> {
@@ -275,8 +279,16 @@ export class Messenger {
    * Removes leaves the server no longer delivers to (people who left, revoked devices). Done by
    * owners and admins (or either person of a direct chat), so a large channel does not race.
    */
-  async reconcile(): Promise<void> {
+  reconcile(): Promise<void> {
+    // One at a time: a reconcile a notice asked for may still run when the shell asks again.
+    const run = this.reconciling.then(() => this.reconcileNow());
+    this.reconciling = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reconcileNow(): Promise<void> {
     await this.carryOutPlans();
+    await this.addNewDevices();
     for (const group of [...this.stale]) {
       this.stale.delete(group);
       if (!(await this.engine.hasGroup(group))) continue;
@@ -286,10 +298,53 @@ export class Messenger {
         const me = info.members.find((m) => m.user === this.engine.user);
         if (info.kind !== "direct" && me?.role !== "owner" && me?.role !== "admin") return undefined;
         const active = new Set(info.members.flatMap((m) => m.devices.map((d) => `${m.user}/${d}`)));
-        const stale = (await this.engine.memberList(group)).filter((m) => !active.has(`${m.user}/${m.device}`));
+        const leaves = await this.engine.memberList(group);
+        const stale = leaves.filter((m) => !active.has(`${m.user}/${m.device}`));
+        // A direct chat keeps the other person's last (revoked) leaf until their new device is in.
+        const left = new Set(leaves.filter((m) => active.has(`${m.user}/${m.device}`)).map((m) => m.user));
+        if (info.kind === "direct" && left.size < 2) return undefined;
         return stale.length > 0 ? this.engine.removeMembers(group, stale.map((m) => `${m.user}/${m.device}`)) : undefined;
       });
     }
+  }
+
+  /**
+   * A device someone enrolled joins the conversations they are in, without history (linking
+   * brings history). Added by the person's own devices, the other person of a direct chat, or a
+   * group's owners and admins; whoever is first wins, the others find it there.
+   */
+  private async addNewDevices(): Promise<void> {
+    for (const { group, user, device } of this.newDevices.splice(0)) {
+      try {
+        if (!(await this.engine.isMember(group))) continue;
+        if (user !== this.engine.user && !isDirectChatId(group)) {
+          const info = await this.info(group);
+          const role = info.members.find((m) => m.user === this.engine.user)?.role;
+          if (role !== "owner" && role !== "admin") continue;
+        }
+        const suite = await this.engine.groupSuite(group);
+        await this.commit(group, async () => {
+          const members = await this.engine.memberList(group);
+          if (members.some((m) => m.user === user && m.device === device)) return undefined;
+          const claimed = await this.claim(user, suite, device).catch(() => undefined);
+          // Removed again, or no KeyPackage of that suite: nothing to add.
+          if (!claimed || claimed.devices.length === 0) return undefined;
+          return this.engine.addMembers(group, [claimed]);
+        });
+        // A new phone after a lost one: the revoked leaf can go now.
+        this.stale.add(group);
+      } catch {
+        // Not allowed or gone: another member adds it, or the person links the device.
+      }
+    }
+  }
+
+  /** After a notice asking for work: reconcile outside the mailbox's processing (it waits for it). */
+  private scheduleReconcile(): void {
+    clearTimeout(this.reconcileSoon);
+    this.reconcileSoon = setTimeout(() => {
+      if (this.connection) void this.reconcile().catch(() => undefined);
+    }, 0);
   }
 
   /** The people this device may see and contact under the server's directory policy. */
@@ -323,6 +378,8 @@ export class Messenger {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.reconcileSoon);
+    await this.reconciling;
     await this.processing;
     this.flushAck();
     const connection = this.connection;
@@ -479,6 +536,9 @@ export class Messenger {
         for (const event of events) {
           if (event.type === "notice" && (event.notice.type === "provision" || event.notice.type === "provision_add")) {
             this.plans.push({ group: event.chat, notice: event.notice });
+          } else if (event.type === "notice" && event.notice.type === "device_added") {
+            this.newDevices.push({ group: event.chat, user: event.notice.user, device: event.notice.device });
+            this.scheduleReconcile();
           } else if (event.type === "notice" && event.notice.type !== "role") this.stale.add(event.chat);
           this.emit(event);
         }

@@ -324,6 +324,8 @@ export type Notice =
   | { type: "role"; user: string; role: Role }
   | { type: "renamed"; name: string }
   | { type: "device_removed"; user: string; device: string }
+  /** The person enrolled another device (a new invite, a linked browser): their own devices, the other person of a direct chat and the group's managers add it. */
+  | { type: "device_added"; user: string; device: string }
   /** To the planned owner: create this group (the admin chose name, kind and members). */
   | { type: "provision"; name: string; kind: "group" | "channel"; members: string[] }
   /** To the planned owner: a planned member now has a device; add them. */

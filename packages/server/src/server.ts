@@ -221,7 +221,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const routes = {
-    enroll: (body: unknown) => enroll({ ...data }, body),
+    enroll: (body: unknown) => {
+      const enrolled = enroll({ ...data }, body);
+      delivery.deviceAdded(`${enrolled.user}/${enrolled.device}`);
+      return enrolled;
+    },
     createLink: (body: unknown) => {
       const key = (body as { publicKey?: unknown } | null)?.publicKey;
       if (typeof key !== "string") throw new MomedoError("bad_frame", "publicKey");

@@ -195,6 +195,16 @@ export class DeliveryService {
     }
   }
 
+  /** A person enrolled another device: every group they are in hears of it (someone there adds it). */
+  deviceAdded(address: string): void {
+    const { user, device } = parseDeviceAddress(address);
+    const rows = this.db.prepare("SELECT DISTINCT group_id AS id FROM group_members WHERE user_id = ?").all(user) as { id: string }[];
+    for (const { id } of rows) {
+      const record = this.load(id);
+      if (record) void this.notify(id, record, address, { type: "device_added", user, device });
+    }
+  }
+
   info(actor: string, group: string): GroupInfoResult {
     const record = this.memberGroup(actor, group);
     const byUser = new Map<string, string[]>();

@@ -191,6 +191,7 @@ function freshRun() {
     shortfall: 0,
     okNotDelivered: 0,
     deliveredNotices: 0,
+    deliveredMessages: 0,
   };
 }
 // One object for the whole process: the hot-path closures hold on to it, so reset in place.
@@ -257,7 +258,10 @@ function onDeliver(dev, frame) {
   ack(dev, frame.seq);
   if (frame.kind !== "app") {
     if (frame.kind === "welcome") dev.onWelcome?.();
-    if (frame.kind === "notice") run.deliveredNotices++;
+    if (frame.kind === "notice") {
+      run.deliveredNotices++;
+      run.deliveredMessages += JSON.parse(Buffer.from(frame.data, "base64").toString()).refs?.length ?? 0;
+    }
     return;
   }
   const now = performance.now();
@@ -426,6 +430,7 @@ async function measureMode(label, start, stop) {
     generatorShortfall: run.shortfall,
     okWithoutOneDelivery: run.okNotDelivered,
     deliveredNotices: run.deliveredNotices,
+    deliveredMessages: run.deliveredMessages,
     undelivered: run.sent - run.received,
     drained,
     otherProcessesCpuBefore: otherBefore,
@@ -442,7 +447,7 @@ async function measureMode(label, start, stop) {
         ? `  errors ${result.errors} undelivered ${result.undelivered} out-of-order ${result.outOfOrder} ok-without-delivery ${result.okWithoutOneDelivery}`
         : "") +
       (result.generatorShortfall ? `  generator fell behind by ${result.generatorShortfall} msgs` : "") +
-      (receipts ? `  delivered notices ${result.deliveredNotices}` : ""),
+      (receipts ? `  delivered notices ${result.deliveredNotices} for ${result.deliveredMessages} msgs` : ""),
   );
   return result;
 }

@@ -519,7 +519,7 @@ export class Engine {
     if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes, states);
     if (frame.kind === "notice") {
       const notice = parseNotice(bytes);
-      if (notice.type === "delivered") return this.delivered(frame.group, notice.ref, changes);
+      if (notice.type === "delivered") return this.delivered(frame.group, notice.refs, changes);
       return [{ type: "notice", chat: frame.group, from: frame.from, notice }];
     }
     const state = await this.loadState(frame.group);
@@ -562,17 +562,24 @@ export class Engine {
     return [{ type: "message", message, seq: frame.seq }];
   }
 
-  /** A "delivered" notice: marks the message sent with receipt `ref`, or keeps the mark for noteReceipt. */
-  private async delivered(chat: string, ref: number, changes: EngineChanges): Promise<EngineEvent[]> {
-    const id = await this.store.loadSetting(`receipt:${ref}`);
-    if (!id) {
-      changes.settings = new Map([[`delivered:${ref}`, new Uint8Array([1])]]);
-      return [];
+  /** A "delivered" notice: marks the messages sent with receipts `refs`, or keeps the marks for noteReceipt. */
+  private async delivered(chat: string, refs: number[], changes: EngineChanges): Promise<EngineEvent[]> {
+    const events: EngineEvent[] = [];
+    changes.settings = new Map();
+    changes.delivered = [];
+    for (const ref of Array.isArray(refs) ? refs : []) {
+      if (!Number.isSafeInteger(ref)) continue;
+      const id = await this.store.loadSetting(`receipt:${ref}`);
+      if (!id) {
+        changes.settings.set(`delivered:${ref}`, new Uint8Array([1]));
+        continue;
+      }
+      const message = new TextDecoder().decode(id);
+      changes.delivered.push({ chat, id: message });
+      changes.settings.set(`receipt:${ref}`, null);
+      events.push({ type: "delivered", chat, id: message });
     }
-    const message = new TextDecoder().decode(id);
-    changes.delivered = [{ chat, id: message }];
-    changes.settings = new Map([[`receipt:${ref}`, null]]);
-    return [{ type: "delivered", chat, id: message }];
+    return events;
   }
 
   /**

@@ -330,8 +330,8 @@ export type Notice =
   | { type: "provision"; name: string; kind: "group" | "channel"; members: string[] }
   /** To the planned owner: a planned member now has a device; add them. */
   | { type: "provision_add"; user: string }
-  /** To the sending device: every other person of the chat has fetched the message sent with this receipt. */
-  | { type: "delivered"; ref: number };
+  /** To the sending device: every other person of the chat has fetched the messages sent with these receipts. */
+  | { type: "delivered"; refs: number[] };
 
 type Checker = (value: unknown) => boolean;
 

@@ -139,11 +139,20 @@ export class DeliveryService {
   acknowledged(user: string, device: string, upTo: number): (() => void) | void {
     const done = this.receipts.acknowledged(user, device, upTo);
     if (done.length === 0) return;
-    const recipients: Recipient[] = [];
+    // One notice per sending device and chat for everything this fetch completed.
+    const refs = new Map<string, { group: string; sender: string; refs: number[] }>();
     for (const { receipt, group, sender } of done) {
       if (this.inactive.has(sender)) continue;
-      const notice: Notice = { type: "delivered", ref: receipt };
-      recipients.push(this.write(sender, group, "notice", `${user}/${device}`, Buffer.from(JSON.stringify(notice)), Date.now()));
+      const key = `${sender} ${group}`;
+      const entry = refs.get(key) ?? { group, sender, refs: [] };
+      entry.refs.push(receipt);
+      refs.set(key, entry);
+    }
+    const recipients: Recipient[] = [];
+    const at = Date.now();
+    for (const { group, sender, refs: list } of refs.values()) {
+      const notice: Notice = { type: "delivered", refs: list };
+      recipients.push(this.write(sender, group, "notice", `${user}/${device}`, Buffer.from(JSON.stringify(notice)), at));
     }
     return () => this.push(recipients);
   }

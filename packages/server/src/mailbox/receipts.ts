@@ -13,29 +13,34 @@ export interface Delivered {
   sender: string;
 }
 
+/** The receipts of a device's entries up to a sequence number. */
+const ACKED = "SELECT receipt_id FROM mailbox WHERE user_id = @user AND device_id = @device AND seq <= @upTo AND receipt_id IS NOT NULL";
+
 export class Receipts {
   private readonly openStmt;
   private readonly waitStmt;
-  private readonly pendingStmt;
+  private readonly singleStmt;
   private readonly reachedStmt;
   private readonly remainingStmt;
   private readonly closeStmt;
 
   constructor(db: Db) {
-    this.openStmt = db.prepare("INSERT INTO receipts (group_id, sender, at) VALUES (?, ?, ?)");
+    this.openStmt = db.prepare("INSERT INTO receipts (group_id, sender, at, only_user) VALUES (?, ?, ?, ?)");
     this.waitStmt = db.prepare("INSERT OR IGNORE INTO receipt_waits (receipt_id, user_id) VALUES (?, ?)");
-    this.pendingStmt = db.prepare(
-      "SELECT DISTINCT receipt_id AS id FROM mailbox WHERE user_id = ? AND device_id = ? AND seq <= ? AND receipt_id IS NOT NULL",
+    // The common case, a 1:1 chat: one statement per acknowledgement completes all of them.
+    this.singleStmt = db.prepare(
+      `DELETE FROM receipts WHERE only_user = @user AND id IN (${ACKED}) RETURNING id AS receipt, group_id AS "group", sender`,
     );
-    this.reachedStmt = db.prepare("DELETE FROM receipt_waits WHERE receipt_id = ? AND user_id = ?");
+    this.reachedStmt = db.prepare(`DELETE FROM receipt_waits WHERE user_id = @user AND receipt_id IN (${ACKED}) RETURNING receipt_id AS id`);
     this.remainingStmt = db.prepare("SELECT 1 FROM receipt_waits WHERE receipt_id = ? LIMIT 1");
-    this.closeStmt = db.prepare("DELETE FROM receipts WHERE id = ? RETURNING group_id AS \"group\", sender");
+    this.closeStmt = db.prepare('DELETE FROM receipts WHERE id = ? RETURNING group_id AS "group", sender');
   }
 
   /** Call inside a transaction: a receipt that waits for `users`; returns its reference. */
   open(group: string, sender: string, users: string[], at: number): number {
-    const id = Number(this.openStmt.run(group, sender, at).lastInsertRowid);
-    for (const user of users) this.waitStmt.run(id, user);
+    const single = users.length === 1 ? users[0]! : null;
+    const id = Number(this.openStmt.run(group, sender, at, single).lastInsertRowid);
+    if (single === null) for (const user of users) this.waitStmt.run(id, user);
     return id;
   }
 
@@ -44,9 +49,9 @@ export class Receipts {
    * receipts this fetch completes.
    */
   acknowledged(user: string, device: string, upTo: number): Delivered[] {
-    const done: Delivered[] = [];
-    for (const { id } of this.pendingStmt.all(user, device, upTo) as { id: number }[]) {
-      if (this.reachedStmt.run(id, user).changes === 0) continue;
+    const acked = { user, device, upTo };
+    const done = this.singleStmt.all(acked) as Delivered[];
+    for (const { id } of this.reachedStmt.all(acked) as { id: number }[]) {
       if (this.remainingStmt.get(id)) continue;
       const row = this.closeStmt.get(id) as { group: string; sender: string } | undefined;
       if (row) done.push({ receipt: id, group: row.group, sender: row.sender });

@@ -39,6 +39,8 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
   let cem: Person;
   let annaPage: Page;
   let benPage: Page;
+  /** The browser linked to Cem's account in the linking test. */
+  let linked: Page | undefined;
   const problems: string[][] = [];
 
   const addUser = async (name: string): Promise<Person> => {
@@ -233,11 +235,37 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
     // The linked browser writes as Cem; Anna gets it in the same chat.
     await row.click();
     await write(page, "Ja, vom neuen Gerät aus.");
+    linked = page;
     await annaPage.locator(".chat-row").filter({ hasText: cem.name }).click();
     await expect.poll(() => annaPage.locator(".timeline .msg .text").allTextContents(), { timeout: 20_000 }).toContain("Ja, vom neuen Gerät aus.");
     // The CLI device sees two devices of Cem now.
     const devices = await momedo(`${home}/cem`, "devices");
     expect(devices.lines.at(-1)).toEqual({ count: 2 });
+  });
+
+  it("a browser approves another browser of the same person: the code typed in the devices screen, the chats with their history arrive", async () => {
+    // Cem's linked browser (above) now approves one more browser of Cem, as a phone would a desktop.
+    const cemPage = linked!;
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    await page.getByRole("button", { name: "Dieses Gerät mit meinem Konto verbinden" }).click();
+    await expect.poll(() => page.locator(".link-code").count(), { timeout: 10_000 }).toBe(1);
+    const code = (await page.locator(".link-code").textContent())!.trim();
+
+    await cemPage.getByRole("button", { name: "Geräte" }).click();
+    const dialog = cemPage.locator("dialog.devices-dialog[open]");
+    await dialog.getByLabel("Code vom neuen Gerät").fill("KEIN-CODE");
+    await dialog.getByRole("button", { name: "Verbinden", exact: true }).click();
+    await expect.poll(() => dialog.getByRole("alert").textContent()).toContain("kein Code zum Verbinden");
+    await axe(cemPage, "devices screen with approving");
+    await dialog.getByLabel("Code vom neuen Gerät").fill(code);
+    await dialog.getByRole("button", { name: "Verbinden", exact: true }).click();
+    await expect.poll(() => dialog.getByRole("status").last().textContent(), { timeout: 60_000 }).toMatch(/^Gerät [0-9A-Z]{8} ist verbunden: \d+ Unterhaltungen, \d+ Nachrichten übertragen\.$/);
+    await expect.poll(() => page.locator(".welcome").textContent(), { timeout: 30_000 }).toContain(`Willkommen, ${cem.name}!`);
+    const row = page.locator(".chat-row").filter({ hasText: anna.name });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("Ja, vom neuen Gerät aus.");
+    await expect.poll(() => dialog.locator(".device-row").count(), { timeout: 10_000 }).toBe(3);
+    expect((await momedo(`${home}/cem`, "devices")).lines.at(-1)).toEqual({ count: 3 });
   });
 
   it("broke no Content-Security-Policy rule and threw no script error", () => {

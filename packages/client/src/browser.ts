@@ -5,6 +5,7 @@ import type { SocketFactory, SocketLike } from "./connection.js";
 
 export { ServerConnection, type ConnectionHandlers, type Request, type SocketFactory, type SocketLike } from "./connection.js";
 export { Messenger, type MessageIdentity } from "./messenger.js";
+export { approveLinkWith, type ApproveResult, type ApproveStep } from "./approve.js";
 
 /** Sockets to the server this page came from (or `origin`). */
 export function browserSockets(origin: string = globalThis.location.origin): SocketFactory {

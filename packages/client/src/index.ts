@@ -7,4 +7,5 @@ export * from "./pinnedTls.js";
 export * from "./profile.js";
 export * from "./sqliteStore.js";
 export * from "./linking.js";
+export * from "./approve.js";
 export * from "./files/prepareFile.js";

@@ -1,8 +1,9 @@
 // Linking a device to an existing person (R6), both sides. See docs/groups.md for the flow.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { linkCode, linkKeyMatches, newLinkKeys, parseLinkCode, sealLinkPackage, type LinkPackage } from "@momedo/core";
-import { fromBase64, MomedoError, parseServerAddress, toBase64, type DevicesListResult } from "@momedo/protocol";
+import { linkCode, newLinkKeys, type LinkPackage } from "@momedo/core";
+import { fromBase64, parseServerAddress, toBase64 } from "@momedo/protocol";
+import { approveLinkWith, type ApproveResult } from "./approve.js";
 import { getJson, postJson, type ServerAddress } from "./http.js";
 import { enrollAt, pinServer, ProfileError, type Profile } from "./profile.js";
 
@@ -60,60 +61,8 @@ export async function linkNewDevice(
   }
 }
 
-/**
- * On an existing device of the same person: checks the code against the key the server holds,
- * sends an invite, waits for the new device, adds it to every conversation, sends the history.
- */
-export async function approveLink(
-  profile: Profile,
-  code: string,
-  timeoutMs = 5 * 60_000,
-): Promise<{ device: string; groups: number; history: number }> {
-  const { link } = parseLinkCode(code);
-  const { messenger, engine, server } = profile;
-  const { publicKey: keyText } = await getJson<{ publicKey: string }>(server, `api/v1/links/${link}`);
-  const publicKey = fromBase64(keyText);
-  if (!linkKeyMatches(code, publicKey)) {
-    throw new Error("Der Code passt nicht zum Schlüssel auf dem Server (möglicher Angriff) / the code does not match the key on the server (possible attack)");
-  }
-  const known = new Set((await devices(profile)).map((d) => d.device));
-  const invite = await messenger.request<{ code: string }>({ t: "device.invite" });
-  await deliver(profile, link, publicKey, { type: "invite", code: invite.code, name: engine.identity.name });
-
-  const deadline = Date.now() + timeoutMs;
-  let device: string | undefined;
-  while (!device) {
-    if (Date.now() > deadline) throw new Error("Das neue Gerät hat sich nicht angemeldet (Zeit abgelaufen) / the new device did not enroll (timed out)");
-    await sleep(POLL_MS);
-    const fresh = (await devices(profile)).find((d) => !known.has(d.device));
-    if (fresh && (await messenger.claim(engine.user, undefined, fresh.device)).devices.length > 0) device = fresh.device;
-  }
-
-  let groups = 0;
-  await messenger.sync();
-  for (const group of await engine.groups()) {
-    if (!(await engine.isMember(group))) continue;
-    const suite = await engine.groupSuite(group);
-    await messenger.commit(group, async () => {
-      const members = await engine.memberList(group);
-      if (members.some((m) => m.user === engine.user && m.device === device)) return undefined;
-      const claimed = await messenger.claim(engine.user, suite, device);
-      if (claimed.devices.length === 0) throw new MomedoError("no_key_packages", `${engine.user}/${device}`);
-      return engine.addMembers(group, [claimed]);
-    });
-    groups++;
-  }
-  await messenger.sync();
-  const history = await engine.history();
-  await deliver(profile, link, publicKey, { type: "history", messages: history });
-  return { device, groups, history: history.length };
-}
-
-async function devices(profile: Profile): Promise<DevicesListResult["devices"]> {
-  return (await profile.messenger.request<DevicesListResult>({ t: "devices.list" })).devices;
-}
-
-async function deliver(profile: Profile, link: string, publicKey: Uint8Array, pkg: LinkPackage): Promise<void> {
-  const sealed = await sealLinkPackage(publicKey, pkg);
-  await profile.messenger.request({ t: "link.deliver", link, package: toBase64(sealed) });
+/** On an existing device of the same person (the CLI's profile): see approveLinkWith. */
+export function approveLink(profile: Profile, code: string, timeoutMs = 5 * 60_000): Promise<ApproveResult> {
+  const linkKey = async (link: string) => fromBase64((await getJson<{ publicKey: string }>(profile.server, `api/v1/links/${link}`)).publicKey);
+  return approveLinkWith(profile.messenger, linkKey, code, { timeoutMs });
 }

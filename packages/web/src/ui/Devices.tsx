@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { WebClient } from "../client.js";
 import type { Language, Translate } from "../i18n/language.js";
+import { ApproveDevice } from "./ApproveDevice.js";
 
 type Device = Awaited<ReturnType<WebClient["messenger"]["devices"]>>[number];
 
@@ -100,6 +101,7 @@ export function Devices(props: { client: WebClient; t: Translate; language: Lang
         </ul>
       ) : null}
       {message ? <p role="status">{message}</p> : null}
+      <ApproveDevice client={client} t={t} onApproved={() => void load()} />
       {problem ? (
         <p class="banner problem" role="alert">
           {problem}

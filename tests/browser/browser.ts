@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { admin } from "../e2e/harness.js";
 
 export const CHROMIUM = process.env.MOMEDO_CHROMIUM ?? "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
@@ -43,8 +44,8 @@ const AXE_PATH = "/__test/axe.js";
  * Serves axe-core to the context's pages from the app's own origin (`origin` + /__test/axe.js),
  * so the scan runs under the page's strict CSP unchanged.
  */
-export function serveAxe(context: BrowserContext, origin: string): Promise<void> {
-  return context.route(`${origin}${AXE_PATH}`, (route) => route.fulfill({ path: AXE_SCRIPT, contentType: "text/javascript" }));
+export async function serveAxe(context: BrowserContext, origin: string): Promise<void> {
+  await context.route(`${origin}${AXE_PATH}`, (route) => route.fulfill({ path: AXE_SCRIPT, contentType: "text/javascript" }));
 }
 
 export interface AxeViolation {
@@ -67,4 +68,33 @@ export async function axeViolations(page: Page, origin: string): Promise<AxeViol
 /** Where a test writes its screenshots: docs/screenshots with MOMEDO_SCREENSHOTS=1 (to review and commit), else a temporary folder. */
 export function screenshotDir(fallback: string): string {
   return process.env.MOMEDO_SCREENSHOTS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : fallback;
+}
+
+/** A person the admin added (`momedo-server admin add-user`), with their invite link. */
+export interface Person {
+  id: string;
+  name: string;
+  invite: string;
+}
+
+export async function addPerson(data: string, name: string): Promise<Person> {
+  const line = await admin(data, "add-user", "--name", name);
+  return { id: String(line.id), name, invite: String(line.invite) };
+}
+
+/**
+ * A browser profile of its own (its own IndexedDB) at `viewport`, watched for CSP violations
+ * and script errors (collected into `problems`); axe is served from the app's origin `url`.
+ */
+export async function watchedProfile(
+  browser: Browser,
+  url: string,
+  viewport: { width: number; height: number },
+  problems: string[][],
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport });
+  await serveAxe(context, url);
+  const page = await context.newPage();
+  problems.push(await watchPage(page));
+  return { context, page };
 }

@@ -6,21 +6,16 @@
 // both browsers show the outcome and no more buttons. axe-core finds no WCAG 2.1 A/AA violation.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bot } from "@momedo/bot";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { admin, freePort, momedo, startServer, tempDir, type Line, type ServerProcess } from "../e2e/harness.js";
-import { axeViolations, DESKTOP, hasChromium, launchBrowser, PHONE, screenshotDir, serveAxe, watchPage } from "./browser.js";
+import { axeViolations, DESKTOP, hasChromium, launchBrowser, PHONE, screenshotDir, addPerson, type Person, watchedProfile } from "./browser.js";
 
 const SCREENSHOTS = screenshotDir(tempDir("web-cards-screenshots"));
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 
-interface Person {
-  id: string;
-  name: string;
-  invite: string;
-}
 
 describe.skipIf(!hasChromium || !built)("web app: a bot's card in Chromium", { timeout: 120_000 }, () => {
   const data = tempDir("web-cards-data");
@@ -43,18 +38,9 @@ describe.skipIf(!hasChromium || !built)("web app: a bot's card in Chromium", { t
   const refused: string[] = [];
   const problems: string[][] = [];
 
-  const addUser = async (name: string): Promise<Person> => {
-    const line = await admin(data, "add-user", "--name", name);
-    return { id: String(line.id), name, invite: String(line.invite) };
-  };
+  const addUser = (name: string) => addPerson(data, name);
 
-  const profile = async (viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await browser.newContext({ viewport });
-    await serveAxe(context, url);
-    const page = await context.newPage();
-    problems.push(await watchPage(page));
-    return { context, page };
-  };
+  const profile = (viewport: { width: number; height: number }) => watchedProfile(browser, url, viewport, problems);
 
   const chatRow = (page: Page, name: string) => page.locator(".chat-row").filter({ has: page.locator(".chat-name", { hasText: name }) });
   const openChat = async (page: Page, name: string) => {

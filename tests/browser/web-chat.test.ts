@@ -11,8 +11,8 @@ import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_CSP, WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { aliases, noNodeBuiltins } from "../../packages/web/vite.config.js";
-import { admin, freePort, momedo, startServer, tempDir, texts, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage, axeViolations, screenshotDir, serveAxe } from "./browser.js";
+import { freePort, momedo, startServer, tempDir, texts, type ServerProcess } from "../e2e/harness.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, axeViolations, screenshotDir, addPerson, type Person, watchedProfile } from "./browser.js";
 
 // MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (to review and commit them);
 // otherwise they go to a temporary folder, so a test run leaves the working tree as it was.
@@ -21,11 +21,6 @@ const STORE = fileURLToPath(new URL("../../packages/web/src/store/idbStore.ts", 
 const SEEDED = 10_000;
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 
-interface Person {
-  id: string;
-  name: string;
-  invite: string;
-}
 
 
 if (!hasChromium) console.warn(`web-chat.test.ts skipped: no Chromium at ${CHROMIUM} (install it or set MOMEDO_CHROMIUM)`);
@@ -87,26 +82,16 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
   let anna: Person;
   let ben: Person;
   let cem: Person;
-  let annaContext: BrowserContext;
   let benContext: BrowserContext;
   let annaPage: Page;
   let benPage: Page;
   const problems: string[][] = [];
   const figures: string[] = [];
 
-  const addUser = async (name: string): Promise<Person> => {
-    const line = await admin(data, "add-user", "--name", name);
-    return { id: String(line.id), name, invite: String(line.invite) };
-  };
+  const addUser = (name: string) => addPerson(data, name);
 
   /** A browser profile of its own (its own IndexedDB), watched for CSP violations; axe is served from the app's origin. */
-  const profile = async (viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await browser.newContext({ viewport });
-    await serveAxe(context, url);
-    const page = await context.newPage();
-    problems.push(await watchPage(page));
-    return { context, page };
-  };
+  const profile = (viewport: { width: number; height: number }) => watchedProfile(browser, url, viewport, problems);
 
   /** Navigation start to the chats list on screen (the app marks it), in ms. */
   const chatsShown = async (page: Page) => {
@@ -158,7 +143,7 @@ describe.skipIf(!hasChromium || !built)("web app: chatting in Chromium", { timeo
     cem = await addUser("Cem Celik");
     await momedo(`${home}/cem`, "enroll", cem.invite);
     browser = await launchBrowser();
-    ({ context: annaContext, page: annaPage } = await profile(DESKTOP));
+    ({ page: annaPage } = await profile(DESKTOP));
     ({ context: benContext, page: benPage } = await profile(PHONE));
   });
 

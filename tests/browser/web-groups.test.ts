@@ -8,16 +8,11 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
-import { admin, freePort, momedo, startServer, tempDir, type Line, type ServerProcess } from "../e2e/harness.js";
-import { axeViolations, DESKTOP, hasChromium, launchBrowser, PHONE, serveAxe, watchPage } from "./browser.js";
+import { freePort, momedo, startServer, tempDir, type Line, type ServerProcess } from "../e2e/harness.js";
+import { axeViolations, DESKTOP, hasChromium, launchBrowser, PHONE, addPerson, type Person, watchedProfile } from "./browser.js";
 
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 
-interface Person {
-  id: string;
-  name: string;
-  invite: string;
-}
 
 describe.skipIf(!hasChromium || !built)("web app: group management in Chromium", { timeout: 120_000 }, () => {
   const data = tempDir("web-groups-data");
@@ -33,18 +28,9 @@ describe.skipIf(!hasChromium || !built)("web app: group management in Chromium",
   let channel = "";
   const problems: string[][] = [];
 
-  const addUser = async (name: string): Promise<Person> => {
-    const line = await admin(data, "add-user", "--name", name);
-    return { id: String(line.id), name, invite: String(line.invite) };
-  };
+  const addUser = (name: string) => addPerson(data, name);
 
-  const profile = async (viewport: { width: number; height: number }): Promise<Page> => {
-    const context = await browser.newContext({ viewport });
-    await serveAxe(context, url);
-    const page = await context.newPage();
-    problems.push(await watchPage(page));
-    return page;
-  };
+  const profile = async (viewport: { width: number; height: number }) => (await watchedProfile(browser, url, viewport, problems)).page;
 
   const chatRow = (page: Page, name: string) => page.locator(".chat-row").filter({ has: page.locator(".chat-name", { hasText: name }) });
   const openChat = async (page: Page, name: string) => {

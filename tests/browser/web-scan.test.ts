@@ -5,22 +5,17 @@
 // change nothing; a fresh browser enrolls by scanning its invite, refuses another server's invite
 // and a QR code that is no invite; a browser without a camera says so and reads a photo instead.
 // axe-core checks the scanner in the verification panel and on the entrance.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
-import { admin, freePort, startServer, tempDir, type ServerProcess } from "../e2e/harness.js";
-import { axeViolations, CHROMIUM, DESKTOP, hasChromium, launchBrowser, serveAxe, watchPage } from "./browser.js";
+import { freePort, startServer, tempDir, type ServerProcess } from "../e2e/harness.js";
+import { axeViolations, CHROMIUM, DESKTOP, hasChromium, launchBrowser, serveAxe, watchPage, addPerson, type Person } from "./browser.js";
 import { qrPng, writeQrY4m } from "./qrImage.js";
 
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 
-interface Person {
-  id: string;
-  name: string;
-  invite: string;
-}
 
 if (!hasChromium) console.warn(`web-scan.test.ts skipped: no Chromium at ${CHROMIUM} (install it or set MOMEDO_CHROMIUM)`);
 else if (!built) console.warn("web-scan.test.ts skipped: packages/web/dist is not built (npm run build)");
@@ -40,10 +35,7 @@ describe.skipIf(!hasChromium || !built)("web app: scanning QR codes with the cam
   const problems: string[][] = [];
   const decoderLoads: string[] = [];
 
-  const addUser = async (name: string): Promise<Person> => {
-    const line = await admin(data, "add-user", "--name", name);
-    return { id: String(line.id), name, invite: String(line.invite) };
-  };
+  const addUser = (name: string) => addPerson(data, name);
 
   /** A page of a fresh profile; every camera stream it opens is kept in `__streams`, to check that it was stopped. */
   const newPage = async (browser: Browser): Promise<Page> => {

@@ -6,23 +6,17 @@
 // warning. axe-core checks the verification panel and the devices screen.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEB_APP_DIR } from "../../packages/server/src/http/webApp.js";
 import { admin, freePort, momedo, startServer, tempDir, type ServerProcess } from "../e2e/harness.js";
-import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, watchPage, axeViolations, screenshotDir, serveAxe } from "./browser.js";
+import { CHROMIUM, DESKTOP, hasChromium, launchBrowser, PHONE, axeViolations, screenshotDir, addPerson, type Person, watchedProfile } from "./browser.js";
 
 // MOMEDO_SCREENSHOTS=1 writes the pictures into docs/screenshots (as web-chat.test.ts does).
 const SCREENSHOTS = screenshotDir(tempDir("web-verify-screenshots"));
 
 const built = existsSync(join(WEB_APP_DIR, "index.html"));
 
-interface Person {
-  id: string;
-  name: string;
-  invite: string;
-}
 
 
 if (!hasChromium) console.warn(`web-verify.test.ts skipped: no Chromium at ${CHROMIUM} (install it or set MOMEDO_CHROMIUM)`);
@@ -43,18 +37,9 @@ describe.skipIf(!hasChromium || !built)("web app: verification and devices in Ch
   let linked: Page | undefined;
   const problems: string[][] = [];
 
-  const addUser = async (name: string): Promise<Person> => {
-    const line = await admin(data, "add-user", "--name", name);
-    return { id: String(line.id), name, invite: String(line.invite) };
-  };
+  const addUser = (name: string) => addPerson(data, name);
 
-  const newPage = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    await serveAxe(context, url);
-    const page = await context.newPage();
-    problems.push(await watchPage(page));
-    return page;
-  };
+  const newPage = async () => (await watchedProfile(browser, url, DESKTOP, problems)).page;
 
   const axe = async (page: Page, screen: string) => {
     const violations = await axeViolations(page, url);

@@ -50,6 +50,10 @@ describe("a person's new device joins their conversations", { timeout: 180_000 }
     const who = await momedo(profile("d"), "whoami", "--json");
     const oldDevice = String(who.lines.at(-1)?.device);
     await admin(setup.data, "revoke-device", dora, oldDevice);
+    // A signs in before Dora has a new phone: Dora stays a member (with no device), not removed.
+    await momedo(profile("a"), "send", group, "Dora hat gerade kein Telefon");
+    const members = (await momedo(profile("a"), "group", "info", group, "--json")).lines;
+    expect(members.find((l) => l.user === dora)).toMatchObject({ user: dora, role: "member" });
     const invite = await admin(setup.data, "invite", dora);
     await momedo(profile("d2"), "enroll", String(invite.invite));
     // A signs in (any command): the notices make A add Dora's new device.
@@ -58,6 +62,11 @@ describe("a person's new device joins their conversations", { timeout: 180_000 }
     await momedo(profile("a"), "send", group, "Sitzung morgen");
     const got = texts((await momedo(profile("d2"), "receive", "--json")).lines);
     expect(got).toEqual(expect.arrayContaining(["Neues Telefon?", "Sitzung morgen"]));
+    expect(got).not.toContain("Dora hat gerade kein Telefon");
+    // The group lists Dora with her new device.
+    const newDevice = String((await momedo(profile("d2"), "whoami", "--json")).lines.at(-1)?.device);
+    const after = (await momedo(profile("a"), "group", "info", group, "--json")).lines.find((l) => l.user === dora);
+    expect(after).toMatchObject({ user: dora, devices: [newDevice] });
     // Dora answers from the new phone; A reads it.
     await momedo(profile("d2"), "send", setup.a, "Ja, alles da");
     expect(texts((await momedo(profile("a"), "receive", "--json")).lines)).toContain("Ja, alles da");

@@ -298,11 +298,13 @@ export class Messenger {
         const me = info.members.find((m) => m.user === this.engine.user);
         if (info.kind !== "direct" && me?.role !== "owner" && me?.role !== "admin") return undefined;
         const active = new Set(info.members.flatMap((m) => m.devices.map((d) => `${m.user}/${d}`)));
+        // A member without a working device keeps their last leaf until a new device is added.
+        const waiting = new Set(info.members.filter((m) => m.devices.length === 0).map((m) => m.user));
         const leaves = await this.engine.memberList(group);
-        const stale = leaves.filter((m) => !active.has(`${m.user}/${m.device}`));
-        // A direct chat keeps the other person's last (revoked) leaf until their new device is in.
-        const left = new Set(leaves.filter((m) => active.has(`${m.user}/${m.device}`)).map((m) => m.user));
-        if (info.kind === "direct" && left.size < 2) return undefined;
+        const stale = leaves.filter((m) => !active.has(`${m.user}/${m.device}`) && !waiting.has(m.user));
+        // A direct chat always holds its two people (a person removed from the organisation stays in it).
+        const remaining = new Set(leaves.filter((m) => !stale.includes(m)).map((m) => m.user));
+        if (info.kind === "direct" && remaining.size < 2) return undefined;
         return stale.length > 0 ? this.engine.removeMembers(group, stale.map((m) => `${m.user}/${m.device}`)) : undefined;
       });
     }

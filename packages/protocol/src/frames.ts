@@ -286,6 +286,7 @@ export interface GroupMemberInfo {
   user: string;
   name: string;
   role: Role;
+  /** Devices that receive; none while every device of the person is revoked (a lost phone). */
   devices: string[];
 }
 export interface GroupInfoResult {

@@ -222,6 +222,13 @@ export class DeliveryService {
       const { user, device } = parseDeviceAddress(address);
       byUser.set(user, [...(byUser.get(user) ?? []), device]);
     }
+    // A person whose every device was revoked (a lost phone) is still a member, with no device
+    // until a new one is added; people removed from the organisation or who left are not.
+    for (const address of record.members) {
+      const user = userOf(address);
+      if (byUser.has(user) || !this.people.exists(user)) continue;
+      if (record.kind === "direct" || record.roles.has(user)) byUser.set(user, []);
+    }
     return {
       group,
       kind: record.kind,

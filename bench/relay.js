@@ -251,7 +251,7 @@ function sendApp(dev) {
   payload.writeUInt32LE(dev.sentCounter++ >>> 0, 12);
   run.sent++;
   if (run.measuring) run.sentInWindow++;
-  sendRaw(dev, `{"t":"group.send","id":${nextId(dev)},"group":"${dev.group}","epoch":1,"data":"${payload.toString("base64")}"${receipts ? ',"receipt":true' : ""}}`);
+  sendRaw(dev, `{"t":"group.send","id":${nextId(dev)},"group":"${dev.group}","epoch":1,"data":"${payload.toString("base64")}"${receipts ? `,"receipt":"${String(dev.sentCounter).padStart(16, "0")}"` : ""}}`);
 }
 
 function onDeliver(dev, frame) {
@@ -260,7 +260,7 @@ function onDeliver(dev, frame) {
     if (frame.kind === "welcome") dev.onWelcome?.();
     if (frame.kind === "notice") {
       run.deliveredNotices++;
-      run.deliveredMessages += JSON.parse(Buffer.from(frame.data, "base64").toString()).refs?.length ?? 0;
+      run.deliveredMessages += JSON.parse(Buffer.from(frame.data, "base64").toString()).messages?.length ?? 0;
     }
     return;
   }

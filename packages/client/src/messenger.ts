@@ -176,17 +176,14 @@ export class Messenger {
         await this.joinChat(group, to);
         const out = await encrypt(group, retryOf);
         retryOf = { id: out.message.id, sentAt: out.message.sentAt };
-        const result = await this.conn().request<GroupSendResult>({
+        await this.conn().request<GroupSendResult>({
           t: "group.send",
           group,
           epoch: out.epoch,
           data: out.data,
           ...(options.reaction ? { reaction: true as const } : {}),
-          ...(options.receipt ? { receipt: true as const } : {}),
+          ...(options.receipt ? { receipt: out.message.id } : {}),
         });
-        if (result.receipt !== undefined) {
-          for (const event of await this.engine.noteReceipt(group, out.message.id, result.receipt)) this.emit(event);
-        }
         return out.message;
       } catch (error) {
         if (!isRetriable(error) || attempt >= MAX_ATTEMPTS) {
@@ -542,17 +539,13 @@ export class Messenger {
             this.newDevices.push({ group: event.chat, user: event.notice.user, device: event.notice.device });
             this.scheduleReconcile();
           } else if (event.type === "notice" && event.notice.type !== "role") this.stale.add(event.chat);
-          this.emit(event);
+          for (const listener of this.listeners) listener(event);
         }
       } catch (error) {
         // Storage failed: stop acknowledging, so the server keeps the entry for the next run.
         this.failure = error as Error;
       }
     });
-  }
-
-  private emit(event: EngineEvent): void {
-    for (const listener of this.listeners) listener(event);
   }
 
   private scheduleAck(): void {

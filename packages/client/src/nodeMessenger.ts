@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { fromBase64, toBase64, type BlobDownloadResult, type BlobUploadResult } from "@momedo/protocol";
-import { ciphertextSize, FILE_KEY_BYTES, type ChatMessage, type Engine, type FileLocation } from "@momedo/core";
+import { ciphertextSize, FILE_KEY_BYTES, fileInfo, type ChatMessage, type Engine, type FileLocation } from "@momedo/core";
 import { downloadBlob, uploadBlob } from "./files/blobTransfer.js";
 import type { PreparedFile } from "./files/prepareFile.js";
 import type { ServerAddress } from "./http.js";
@@ -36,19 +36,7 @@ export class NodeMessenger extends Messenger {
     };
     const uploaded = await uploadBlob(this.server, grant, file.source, key);
     await this.conn().request({ t: "blob.complete", blob: uploaded.blob, sha256: toBase64(uploaded.sha256) });
-    const info = {
-      blob: uploaded.blob,
-      key: toBase64(key),
-      sha256: toBase64(uploaded.sha256),
-      size: file.source.size,
-      mediaType: file.mediaType,
-      name: file.name,
-      ...(file.width && file.height ? { width: file.width, height: file.height } : {}),
-      ...(file.thumbnail ? { thumbnail: file.thumbnail } : {}),
-      ...(extra.location ? { location: extra.location } : {}),
-      ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
-    };
-    return this.sendFileInfo(to, info);
+    return this.sendFileInfo(to, fileInfo({ blob: uploaded.blob, key, sha256: uploaded.sha256 }, { ...file, size: file.source.size }, extra));
   }
 
   /**

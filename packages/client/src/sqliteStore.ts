@@ -157,8 +157,8 @@ export class SqliteStore implements EngineStore {
             // What this device sent itself is already on screen; everything else waits to be shown.
             m.fromDevice === ownDevice ? 1 : 0,
             m.target ?? null,
-            m.file ? this.seal(`file:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.file))) : null,
-            m.card ? this.seal(`card:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.card))) : null,
+            this.sealJson("file", m, m.file),
+            this.sealJson("card", m, m.card),
             m.replyTo ?? null,
             m.edited ? 1 : 0,
             m.deleted ? 1 : 0,
@@ -171,8 +171,8 @@ export class SqliteStore implements EngineStore {
             m.type,
             this.seal(`msg:${m.chat}:${m.id}`, new TextEncoder().encode(m.text)),
             m.target ?? null,
-            m.file ? this.seal(`file:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.file))) : null,
-            m.card ? this.seal(`card:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(m.card))) : null,
+            this.sealJson("file", m, m.file),
+            this.sealJson("card", m, m.card),
             m.replyTo ?? null,
             m.edited ? 1 : 0,
             m.deleted ? 1 : 0,
@@ -248,6 +248,11 @@ export class SqliteStore implements EngineStore {
       ...(r.deleted === 1 ? { deleted: true } : {}),
       ...(r.delivered === 1 ? { delivered: true } : {}),
     };
+  }
+
+  /** A message's file or card, sealed like its text; null when it has none. */
+  private sealJson(name: "file" | "card", m: ChatMessage, value: unknown): Buffer | null {
+    return value ? this.seal(`${name}:${m.chat}:${m.id}`, new TextEncoder().encode(JSON.stringify(value))) : null;
   }
 
   private put(key: string, value: Uint8Array): void {

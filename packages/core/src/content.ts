@@ -47,6 +47,7 @@ export interface FileLocation {
 }
 
 /** A file or image: what a receiver needs to fetch the blob, check it and decrypt it. */
+import { toBase64 } from "@momedo/protocol";
 import { decodeCard, decodeCardAction, decodeCardOutcome, type Card, type CardAction, type CardOutcome } from "./cards.js";
 
 export interface FileInfo {
@@ -67,6 +68,26 @@ export interface FileInfo {
   location?: FileLocation;
   /** Capture time, ms since the epoch. */
   takenAt?: number;
+}
+
+/** A file message's description once the ciphertext is uploaded (the Node client and the web app). */
+export function fileInfo(
+  uploaded: { blob: string; key: Uint8Array; sha256: Uint8Array },
+  file: { size: number; mediaType: string; name: string; width?: number | undefined; height?: number | undefined; thumbnail?: string | undefined },
+  extra: { location?: FileLocation | undefined; takenAt?: number | undefined } = {},
+): FileInfo {
+  return {
+    blob: uploaded.blob,
+    key: toBase64(uploaded.key),
+    sha256: toBase64(uploaded.sha256),
+    size: file.size,
+    mediaType: file.mediaType,
+    name: file.name,
+    ...(file.width && file.height ? { width: file.width, height: file.height } : {}),
+    ...(file.thumbnail ? { thumbnail: file.thumbnail } : {}),
+    ...(extra.location ? { location: extra.location } : {}),
+    ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
+  };
 }
 
 export interface FileContent extends FileInfo {

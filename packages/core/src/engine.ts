@@ -264,22 +264,6 @@ export class Engine {
     return this.store.allMessages();
   }
 
-  /**
-   * The server took message `id` with receipt `ref`: a "delivered" notice naming it marks the
-   * message. The notice may have come first (it is processed apart from the send); then the mark is
-   * set now.
-   */
-  async noteReceipt(chat: string, id: string, ref: number): Promise<EngineEvent[]> {
-    return this.serialized(async () => {
-      if (await this.store.loadSetting(`delivered:${ref}`)) {
-        await this.store.apply({ delivered: [{ chat, id }], settings: new Map([[`delivered:${ref}`, null]]) });
-        return [{ type: "delivered", chat, id }];
-      }
-      await this.store.apply({ settings: new Map([[`receipt:${ref}`, new TextEncoder().encode(id)]]) });
-      return [];
-    });
-  }
-
   /** A message that the server refused for good leaves the local history again. */
   async discardOutgoing(chat: string, id: string): Promise<void> {
     await this.store.apply({ messagesDeleted: [{ chat, id }] });
@@ -519,7 +503,7 @@ export class Engine {
     if (frame.kind === "welcome") return this.processWelcome(frame, bytes, changes, states);
     if (frame.kind === "notice") {
       const notice = parseNotice(bytes);
-      if (notice.type === "delivered") return this.delivered(frame.group, notice.refs, changes);
+      if (notice.type === "delivered") return this.delivered(frame.group, notice.messages, changes);
       return [{ type: "notice", chat: frame.group, from: frame.from, notice }];
     }
     const state = await this.loadState(frame.group);
@@ -562,22 +546,16 @@ export class Engine {
     return [{ type: "message", message, seq: frame.seq }];
   }
 
-  /** A "delivered" notice: marks the messages sent with receipts `refs`, or keeps the marks for noteReceipt. */
-  private async delivered(chat: string, refs: number[], changes: EngineChanges): Promise<EngineEvent[]> {
+  /** A "delivered" notice: marks this device's messages it names (others are ignored). */
+  private async delivered(chat: string, ids: string[], changes: EngineChanges): Promise<EngineEvent[]> {
     const events: EngineEvent[] = [];
-    changes.settings = new Map();
     changes.delivered = [];
-    for (const ref of Array.isArray(refs) ? refs : []) {
-      if (!Number.isSafeInteger(ref)) continue;
-      const id = await this.store.loadSetting(`receipt:${ref}`);
-      if (!id) {
-        changes.settings.set(`delivered:${ref}`, new Uint8Array([1]));
-        continue;
-      }
-      const message = new TextDecoder().decode(id);
-      changes.delivered.push({ chat, id: message });
-      changes.settings.set(`receipt:${ref}`, null);
-      events.push({ type: "delivered", chat, id: message });
+    for (const id of Array.isArray(ids) ? ids : []) {
+      if (typeof id !== "string") continue;
+      const message = await this.store.loadMessage(chat, id);
+      if (!message || message.fromDevice !== this.device || message.delivered) continue;
+      changes.delivered.push({ chat, id });
+      events.push({ type: "delivered", chat, id });
     }
     return events;
   }

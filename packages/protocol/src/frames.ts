@@ -12,6 +12,7 @@ const DeviceAddress = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{8}/[0-9A-HJKMN
 FormatRegistry.Set("base64", isCanonicalBase64);
 const Bytes = Type.String({ format: "base64" });
 const GroupId = Type.String({ pattern: "^[0-9A-Za-z._-]{4,64}$" });
+const MessageId = Type.String({ pattern: "^[0-9A-HJKMNP-TV-Z]{16}$" });
 const RequestId = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
 const Epoch = Type.Integer({ minimum: 0 });
 const Seq = Type.Integer({ minimum: 0 });
@@ -73,8 +74,11 @@ export const GroupSendFrame = Type.Object(
     data: Bytes,
     /** A reaction: in channels members may send these; receivers accept nothing else under this flag. */
     reaction: Type.Optional(Type.Literal(true)),
-    /** Asks for a "delivered" notice once every other person in the chat has fetched it (small chats only). */
-    receipt: Type.Optional(Type.Literal(true)),
+    /**
+     * The message's own ID (random, from inside the ciphertext): asks for a "delivered" notice
+     * naming it once every other person in the chat has fetched it (chats up to 100 people).
+     */
+    receipt: Type.Optional(MessageId),
   },
   { additionalProperties: false },
 );
@@ -279,8 +283,6 @@ export interface GroupCommitResult {
 }
 export interface GroupSendResult {
   delivered: number;
-  /** With `receipt`: the reference a later "delivered" notice names (absent when the chat is too large). */
-  receipt?: number;
 }
 export interface GroupMemberInfo {
   user: string;
@@ -331,8 +333,8 @@ export type Notice =
   | { type: "provision"; name: string; kind: "group" | "channel"; members: string[] }
   /** To the planned owner: a planned member now has a device; add them. */
   | { type: "provision_add"; user: string }
-  /** To the sending device: every other person of the chat has fetched the messages sent with these receipts. */
-  | { type: "delivered"; refs: number[] };
+  /** To the sending device: every other person of the chat has fetched these messages (their `receipt` IDs). */
+  | { type: "delivered"; messages: string[] };
 
 type Checker = (value: unknown) => boolean;
 

@@ -119,7 +119,7 @@ export class DeliveryService {
   }
 
   /** Fans an application message out to every other member device; resolves once durable. */
-  send(sender: string, frame: GroupSendFrame): Promise<{ delivered: number; receipt?: number }> {
+  send(sender: string, frame: GroupSendFrame): Promise<{ delivered: number }> {
     const group = this.load(frame.group);
     if (!group || !this.receives(group, sender)) throw new MomedoError("not_member", frame.group);
     if (frame.epoch !== group.epoch) throw new MomedoError("stale_epoch", `current epoch ${group.epoch}`);
@@ -128,8 +128,9 @@ export class DeliveryService {
     const at = Date.now();
     const targets = group.members.filter((m) => m !== sender && this.receives(group, m));
     const kind = frame.reaction ? "reaction" : "app";
-    const waitFor = frame.receipt && kind === "app" ? receiptPeople(sender, targets) : undefined;
-    return this.fanOut(frame.group, sender, kind, data, at, targets, undefined, waitFor);
+    const people = frame.receipt && kind === "app" ? receiptPeople(sender, targets) : undefined;
+    const receipt = people && frame.receipt ? { message: frame.receipt, people } : undefined;
+    return this.fanOut(frame.group, sender, kind, data, at, targets, { receipt });
   }
 
   /**
@@ -140,18 +141,18 @@ export class DeliveryService {
     const done = this.receipts.acknowledged(user, device, upTo);
     if (done.length === 0) return;
     // One notice per sending device and chat for everything this fetch completed.
-    const refs = new Map<string, { group: string; sender: string; refs: number[] }>();
-    for (const { receipt, group, sender } of done) {
+    const bySender = new Map<string, { group: string; sender: string; messages: string[] }>();
+    for (const { group, message, sender } of done) {
       if (this.inactive.has(sender)) continue;
       const key = `${sender} ${group}`;
-      const entry = refs.get(key) ?? { group, sender, refs: [] };
-      entry.refs.push(receipt);
-      refs.set(key, entry);
+      const entry = bySender.get(key) ?? { group, sender, messages: [] };
+      entry.messages.push(message);
+      bySender.set(key, entry);
     }
     const recipients: Recipient[] = [];
     const at = Date.now();
-    for (const { group, sender, refs: list } of refs.values()) {
-      const notice: Notice = { type: "delivered", refs: list };
+    for (const { group, sender, messages } of bySender.values()) {
+      const notice: Notice = { type: "delivered", messages };
       recipients.push(this.write(sender, group, "notice", `${user}/${device}`, Buffer.from(JSON.stringify(notice)), at));
     }
     return () => this.push(recipients);
@@ -307,10 +308,13 @@ export class DeliveryService {
   private notify(group: string, record: GroupRecord, actor: string, notice: Notice, write?: () => void): Promise<number> {
     const data = Buffer.from(JSON.stringify(notice));
     const targets = record.members.filter((m) => m !== actor && this.receives(record, m));
-    return this.fanOut(group, actor, "notice", data, Date.now(), targets, write).then((r) => r.delivered);
+    return this.fanOut(group, actor, "notice", data, Date.now(), targets, { write }).then((r) => r.delivered);
   }
 
-  /** With `waitFor` (people): opens a receipt that completes once each of them fetched the message. */
+  /**
+   * `write`: more to store in the same batch. `receipt`: opens a receipt for the message that
+   * completes once each of `people` fetched it.
+   */
   private fanOut(
     group: string,
     sender: string,
@@ -318,17 +322,16 @@ export class DeliveryService {
     data: Buffer,
     at: number,
     targets: string[],
-    write?: () => void,
-    waitFor?: string[],
-  ): Promise<{ delivered: number; receipt?: number }> {
+    options: { write?: (() => void) | undefined; receipt?: { message: string; people: string[] } | undefined } = {},
+  ): Promise<{ delivered: number }> {
     return new Promise((resolve) => {
       const recipients: Recipient[] = [];
-      let receipt: number | undefined;
       this.queue.enqueue(
         () => {
-          write?.();
+          options.write?.();
           const payload = this.sharedPayloads(targets.map(() => data)).get(data);
-          if (waitFor) receipt = this.receipts.open(group, sender, waitFor, at);
+          const { receipt: asked } = options;
+          const receipt = asked ? this.receipts.open(group, sender, asked.message, asked.people, at) : undefined;
           const own = userOf(sender);
           for (const address of targets) {
             const waits = receipt !== undefined && userOf(address) !== own ? receipt : undefined;
@@ -337,7 +340,7 @@ export class DeliveryService {
         },
         () => {
           this.push(recipients);
-          resolve(receipt === undefined ? { delivered: recipients.length } : { delivered: recipients.length, receipt });
+          resolve({ delivered: recipients.length });
         },
       );
     });

@@ -13,10 +13,12 @@ function fresh() {
   return { db, mailbox: new Mailbox(db), receipts: new Receipts(db) };
 }
 
+const MESSAGE = "0123456789ABCDEF";
+
 /** Writes a message with a receipt waiting for `people` into each of `devices` ([user, device]). */
 function send(f: ReturnType<typeof fresh>, people: string[], devices: [string, string][]) {
   return f.db.transaction(() => {
-    const receipt = f.receipts.open("g.TEST", SENDER, people, Date.now());
+    const receipt = f.receipts.open("g.TEST", SENDER, MESSAGE, people, Date.now());
     const seqs = devices.map(([user, device]) =>
       f.mailbox.insert(user, device, { group: "g.TEST", kind: "app", sender: SENDER, data: Buffer.from("x"), at: Date.now() }, undefined, receipt),
     );
@@ -36,18 +38,18 @@ function ack(f: ReturnType<typeof fresh>, user: string, device: string, upTo: nu
 describe("receipts", () => {
   it("completes a 1:1 receipt with the first of the person's devices, once", () => {
     const f = fresh();
-    const { receipt, seqs } = send(f, ["BBBBBBBB"], [["BBBBBBBB", "B1B1B1B1"], ["BBBBBBBB", "B2B2B2B2"]]);
-    expect(ack(f, "BBBBBBBB", "B2B2B2B2", seqs[1]!)).toEqual([{ receipt, group: "g.TEST", sender: SENDER }]);
+    const { seqs } = send(f, ["BBBBBBBB"], [["BBBBBBBB", "B1B1B1B1"], ["BBBBBBBB", "B2B2B2B2"]]);
+    expect(ack(f, "BBBBBBBB", "B2B2B2B2", seqs[1]!)).toEqual([{ group: "g.TEST", message: MESSAGE, sender: SENDER }]);
     expect(ack(f, "BBBBBBBB", "B1B1B1B1", seqs[0]!)).toEqual([]);
   });
 
   it("completes a group's receipt only when every other person fetched it", () => {
     const f = fresh();
-    const { receipt, seqs } = send(f, ["BBBBBBBB", "CCCCCCCC"], [["BBBBBBBB", "B1B1B1B1"], ["BBBBBBBB", "B2B2B2B2"], ["CCCCCCCC", "C1C1C1C1"]]);
+    const { seqs } = send(f, ["BBBBBBBB", "CCCCCCCC"], [["BBBBBBBB", "B1B1B1B1"], ["BBBBBBBB", "B2B2B2B2"], ["CCCCCCCC", "C1C1C1C1"]]);
     expect(ack(f, "BBBBBBBB", "B1B1B1B1", seqs[0]!)).toEqual([]);
     expect(ack(f, "BBBBBBBB", "B2B2B2B2", seqs[1]!)).toEqual([]);
     expect(ack(f, "CCCCCCCC", "C1C1C1C1", seqs[2]! - 1)).toEqual([]);
-    expect(ack(f, "CCCCCCCC", "C1C1C1C1", seqs[2]!)).toEqual([{ receipt, group: "g.TEST", sender: SENDER }]);
+    expect(ack(f, "CCCCCCCC", "C1C1C1C1", seqs[2]!)).toEqual([{ group: "g.TEST", message: MESSAGE, sender: SENDER }]);
     expect(f.db.prepare("SELECT (SELECT count(*) FROM receipts) + (SELECT count(*) FROM receipt_waits) AS n").get()).toEqual({ n: 0 });
   });
 

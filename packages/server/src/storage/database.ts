@@ -147,8 +147,16 @@ const MIGRATIONS: string[] = [
      FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, id) ON DELETE CASCADE
    );`,
   // "Delivered": a message sent with a receipt waits for one fetch by each other person.
-  // A receipt waiting for one person (a 1:1 chat) names them in only_user; others list them in receipt_waits.
-  `CREATE TABLE receipts (id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, sender TEXT NOT NULL, at INTEGER NOT NULL, only_user TEXT);
+  // A receipt waiting for one person (a 1:1 chat) names them in only_user; others list them in
+  // receipt_waits. `message` is the sender's own message ID, named in the "delivered" notice.
+  `CREATE TABLE receipts (
+     id INTEGER PRIMARY KEY,
+     group_id TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     message TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     only_user TEXT
+   );
    CREATE TABLE receipt_waits (
      receipt_id INTEGER NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,
      user_id TEXT NOT NULL,

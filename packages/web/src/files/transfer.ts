@@ -9,6 +9,7 @@ import {
   FileDecryptor,
   FileEncryptor,
   FileIntegrityError,
+  fileInfo,
   type ChatMessage,
   type EngineStore,
   type FileInfo,
@@ -87,18 +88,7 @@ export async function sendFile(
     }),
   );
   await messenger.request({ t: "blob.complete", blob: grant.blob, sha256: toBase64(sha256) });
-  const info: FileInfo = {
-    blob: grant.blob,
-    key: toBase64(key),
-    sha256: toBase64(sha256),
-    size: file.body.size,
-    mediaType: file.mediaType,
-    name: file.name,
-    ...(file.width && file.height ? { width: file.width, height: file.height } : {}),
-    ...(file.thumbnail ? { thumbnail: file.thumbnail } : {}),
-    ...(extra.location ? { location: extra.location } : {}),
-    ...(extra.takenAt !== undefined ? { takenAt: extra.takenAt } : {}),
-  };
+  const info = fileInfo({ blob: grant.blob, key, sha256 }, { ...file, size: file.body.size }, extra);
   const message = await messenger.sendFileInfo(chat, info, extra.as);
   // The sender shows its own image from here, not by fetching it back.
   if (store && file.mediaType.startsWith("image/") && file.body.size <= CACHE_LIMIT) {
